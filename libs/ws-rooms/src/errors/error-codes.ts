@@ -1,0 +1,41 @@
+/**
+ * Stable error codes of ws-rooms. They travel on the wire in the `ws-rooms:error` event and are the
+ * `code` of every {@link WsRoomsError}; treat them as part of the public API.
+ */
+export const WsRoomsErrorCode = {
+  /** An event message whose header is cut short (no `;` after the event name, or no type digit). */
+  MalformedMessage: 'WS_ROOMS_MALFORMED_MESSAGE',
+  /** The type digit is not one of `0`..`4`. */
+  UnknownPayloadType: 'WS_ROOMS_UNKNOWN_PAYLOAD_TYPE',
+  /** The payload does not parse for its type digit (e.g. `abc` with type `1`). */
+  InvalidPayload: 'WS_ROOMS_INVALID_PAYLOAD',
+  /** The payload cannot be converted to the type the handler declares for its body. */
+  PayloadConversion: 'WS_ROOMS_PAYLOAD_CONVERSION',
+  /** A handler threw an error that no exception filter turned into a response. */
+  HandlerError: 'WS_ROOMS_HANDLER_ERROR',
+  /** A guard refused the message. */
+  Forbidden: 'WS_ROOMS_FORBIDDEN',
+  /** An HttpException or WsException thrown by a handler, pipe or guard. */
+  BadRequest: 'WS_ROOMS_BAD_REQUEST',
+  /** An inbound message is larger than `maxMessageSize`. */
+  MessageTooLarge: 'WS_ROOMS_MESSAGE_TOO_LARGE',
+  /** The connection's send queue exceeded `maxBufferedBytes` or did not drain within `writeTimeout`. */
+  SlowConsumer: 'WS_ROOMS_SLOW_CONSUMER',
+  /** No pong arrived within `pongTimeout`. */
+  PongTimeout: 'WS_ROOMS_PONG_TIMEOUT',
+  /** A send was attempted on a connection that is closing or closed. */
+  ConnectionClosed: 'WS_ROOMS_CONNECTION_CLOSED',
+  /** A module option is invalid (raised once, at start-up). */
+  InvalidOption: 'WS_ROOMS_INVALID_OPTION',
+  /** A gateway or handler is declared in a way ws-rooms cannot serve (raised at start-up). */
+  InvalidGateway: 'WS_ROOMS_INVALID_GATEWAY',
+  /** No connection has the given id (on this node). */
+  UnknownConnection: 'WS_ROOMS_UNKNOWN_CONNECTION',
+  /** An event name that is empty, contains `;` or is reserved by ws-rooms. */
+  InvalidEventName: 'WS_ROOMS_INVALID_EVENT_NAME',
+  /** A room name that is empty or not a string. */
+  InvalidRoomName: 'WS_ROOMS_INVALID_ROOM_NAME',
+} as const;
+
+/** One of the values of {@link WsRoomsErrorCode}. */
+export type WsRoomsErrorCode = (typeof WsRoomsErrorCode)[keyof typeof WsRoomsErrorCode];

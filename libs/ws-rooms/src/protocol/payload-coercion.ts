@@ -1,0 +1,61 @@
+import { WsRoomsErrorCode } from '../errors/error-codes';
+import { WsRoomsError } from '../errors/ws-rooms.error';
+import type { DecodedValue } from './message-codec';
+
+const TRUE_WORDS: ReadonlySet<string> = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const FALSE_WORDS: ReadonlySet<string> = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+const DECIMAL_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * Converts a decoded payload to the type a handler declares for its `@MessageBody()` (read from
+ * `design:paramtypes`), as Iris converted a message to the handler's Go parameter type.
+ * Objects, arrays and classes pass through untouched: validation and class transformation are the
+ * job of pipes such as `ValidationPipe`.
+ * @throws WsRoomsError `WS_ROOMS_PAYLOAD_CONVERSION` when the value cannot become the declared type.
+ */
+export function coercePayload(value: DecodedValue, declared: unknown): unknown {
+  if (declared === String) return toText(value);
+  if (declared === Number) return toNumber(value);
+  if (declared === Boolean) return toBoolean(value);
+  if (declared === Buffer || declared === Uint8Array) return toBuffer(value);
+  return value;
+}
+
+function toText(value: DecodedValue): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  return JSON.stringify(value);
+}
+
+function toNumber(value: DecodedValue): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && DECIMAL_NUMBER.test(value.trim())) return Number(value);
+  if (Buffer.isBuffer(value)) {
+    const text = value.toString('utf8').trim();
+    if (DECIMAL_NUMBER.test(text)) return Number(text);
+  }
+  throw conversionError(value, 'number');
+}
+
+function toBoolean(value: DecodedValue): boolean {
+  if (typeof value === 'boolean') return value;
+  const text =
+    typeof value === 'string' ? value : typeof value === 'number' || Buffer.isBuffer(value) ? String(value) : null;
+  if (text !== null && TRUE_WORDS.has(text)) return true;
+  if (text !== null && FALSE_WORDS.has(text)) return false;
+  throw conversionError(value, 'boolean');
+}
+
+function toBuffer(value: DecodedValue): Buffer {
+  if (Buffer.isBuffer(value)) return value;
+  return Buffer.from(toText(value), 'utf8');
+}
+
+function conversionError(value: DecodedValue, target: string): WsRoomsError {
+  const shown = Buffer.isBuffer(value) ? `${value.length} bytes` : JSON.stringify(value);
+  return new WsRoomsError(
+    WsRoomsErrorCode.PayloadConversion,
+    `payload ${shown.length > 64 ? shown.slice(0, 61) + '...' : shown} cannot be converted to ${target}`,
+  );
+}

@@ -1,0 +1,47 @@
+/** The event-message prefix of Iris v6.2 and later, the default. */
+export const DEFAULT_PREFIX = 'iris-websocket-message:';
+
+/** The event-message prefix of Iris v6.0–6.1 (`go-websocket`), for old pages. */
+export const LEGACY_PREFIX = 'go-websocket-message:';
+
+/** The type digit of an event message (PROTOCOL.md section 1). */
+export const PayloadType = {
+  String: 0,
+  Int: 1,
+  Bool: 2,
+  Bytes: 3,
+  Json: 4,
+} as const;
+
+/** One of the values of {@link PayloadType}. */
+export type PayloadType = (typeof PayloadType)[keyof typeof PayloadType];
+
+/**
+ * Event names starting with this are reserved for ws-rooms' own extensions of the protocol
+ * (errors, acknowledgements, recovery). Gateways may not declare handlers for them; the original
+ * Iris client ignores them because it has no handler for them.
+ */
+export const RESERVED_EVENT_PREFIX = 'ws-rooms:';
+
+/** The reserved events ws-rooms sends or understands. */
+export const ReservedEvent = {
+  /** Server to client: `{ code, message, event? }` (JSON) when a message of this client failed. */
+  Error: 'ws-rooms:error',
+  /** Client to server: a request expecting a reply (reserved for acknowledgements). */
+  Request: 'ws-rooms:req',
+  /** Either direction: the reply to a request (reserved for acknowledgements). */
+  Reply: 'ws-rooms:res',
+  /** Client to server: resume a previous session (reserved for recovery). */
+  Recover: 'ws-rooms:recover',
+  /** Server to client: room presence changes (reserved for presence). */
+  Presence: 'ws-rooms:presence',
+} as const;
+
+/** One of the values of {@link ReservedEvent}. */
+export type ReservedEvent = (typeof ReservedEvent)[keyof typeof ReservedEvent];
+
+/** Iris' marker for "every connection except the sender" (`NotMe`, also called `Broadcast`). */
+export const IRIS_NOT_ME_MARKER = ';gowebsocket;to;all;except;me;';
+
+/** Iris' marker for "every connection" (`All`). */
+export const IRIS_ALL_MARKER = '';
