@@ -1,0 +1,198 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import WebSocket from 'ws';
+import { CloseCode } from '../errors/close-codes';
+import { WsRoomsErrorCode } from '../errors/error-codes';
+import { WsRoomsError } from '../errors/ws-rooms.error';
+import type { BroadcastOperator } from '../interfaces/broadcast-operator.interface';
+import type { Target } from '../interfaces/targets';
+import type {
+  ConnectionEventListener,
+  DisconnectInfo,
+  WsConnection,
+} from '../interfaces/ws-connection.interface';
+import type { EmitValue } from '../protocol/message-codec';
+import type { ConnectionHost } from './connection-host.interface';
+
+const NO_HEADERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
+const MAX_REASON_BYTES = 123;
+
+/**
+ * The server-side state of one connection. Kept small on purpose (no per-connection closures or
+ * timers): idle connections are what a websocket server mostly holds.
+ */
+export class Connection<TData extends object = Record<string, unknown>> implements WsConnection<TData> {
+  /** Frames waiting for the end of this event-loop turn: none, one, or several. */
+  pending: Buffer | Buffer[] | null = null;
+  pendingBytes = 0;
+  /** True while this connection sits in the write batcher's list. */
+  flushScheduled = false;
+  /** Heartbeat state, driven by the server's sweep. */
+  awaitingPong = false;
+  lastPingAt: number;
+  /** When the kernel-side send buffer was first seen non-empty without draining since (0: never). */
+  stalledSince = 0;
+  closed = false;
+
+  private _data: TData | undefined;
+  private listeners: Map<string, ConnectionEventListener[]> | undefined;
+  private nativeListeners: ((data: Buffer) => void)[] | undefined;
+  private disconnectListeners: ((info: DisconnectInfo) => void)[] | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly ws: WebSocket,
+    readonly socket: Duplex,
+    /** The server that owns this connection. */
+    readonly host: ConnectionHost,
+    readonly request: IncomingMessage | undefined,
+    readonly remoteAddress: string | undefined,
+    now: number,
+  ) {
+    this.lastPingAt = now;
+  }
+
+  get endpoint(): string {
+    return this.host.name;
+  }
+
+  get headers(): IncomingHttpHeaders {
+    return this.request?.headers ?? NO_HEADERS;
+  }
+
+  get data(): TData {
+    if (this._data === undefined) this._data = {} as TData;
+    return this._data;
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  emit(event: string, value?: EmitValue): void {
+    this.sendFrame(this.host.frameEvent(event, value), false);
+  }
+
+  emitMessage(data: string | Uint8Array): void {
+    this.sendFrame(this.host.frameNative(data), false);
+  }
+
+  to(target: Target): BroadcastOperator {
+    return this.host.broadcastFrom(this.id).to(target);
+  }
+
+  join(room: string): Promise<void> {
+    return this.host.join(this, room);
+  }
+
+  leave(room: string): Promise<void> {
+    return this.host.leave(this, room);
+  }
+
+  rooms(): string[] {
+    return [this.id, ...this.host.index.roomsOf(this.id)];
+  }
+
+  isIn(room: string): boolean {
+    return room === this.id || this.host.index.has(this.id, room);
+  }
+
+  disconnect(code: number = CloseCode.Normal, reason = ''): void {
+    if (code !== CloseCode.Normal && (code < 3000 || code > 4999 || !Number.isInteger(code))) {
+      throw new WsRoomsError(
+        WsRoomsErrorCode.InvalidOption,
+        `disconnect(): close code must be 1000 or within 3000-4999, got ${code}`,
+      );
+    }
+    if (Buffer.byteLength(reason) > MAX_REASON_BYTES) {
+      throw new WsRoomsError(
+        WsRoomsErrorCode.InvalidOption,
+        `disconnect(): reason must be at most ${MAX_REASON_BYTES} bytes`,
+      );
+    }
+    this.host.close(this, code, reason);
+  }
+
+  on(event: string, listener: ConnectionEventListener): () => void {
+    this.listeners ??= new Map();
+    const list = this.listeners.get(event);
+    if (list === undefined) this.listeners.set(event, [listener]);
+    else list.push(listener);
+    return () => {
+      const current = this.listeners?.get(event);
+      const at = current?.indexOf(listener) ?? -1;
+      if (at !== -1) current!.splice(at, 1);
+    };
+  }
+
+  onMessage(listener: (data: Buffer) => void): () => void {
+    (this.nativeListeners ??= []).push(listener);
+    return () => {
+      const at = this.nativeListeners?.indexOf(listener) ?? -1;
+      if (at !== -1) this.nativeListeners!.splice(at, 1);
+    };
+  }
+
+  onDisconnect(listener: (info: DisconnectInfo) => void): void {
+    (this.disconnectListeners ??= []).push(listener);
+  }
+
+  /** The per-connection listeners of an event (empty array when none). */
+  listenersOf(event: string): readonly ConnectionEventListener[] {
+    return this.listeners?.get(event) ?? EMPTY_LISTENERS;
+  }
+
+  /** The per-connection native listeners. */
+  get nativeMessageListeners(): readonly ((data: Buffer) => void)[] {
+    return this.nativeListeners ?? EMPTY_NATIVE;
+  }
+
+  /** Takes the per-connection disconnect listeners (they run once). */
+  takeDisconnectListeners(): ((info: DisconnectInfo) => void)[] {
+    const listeners = this.disconnectListeners ?? [];
+    this.disconnectListeners = undefined;
+    return listeners;
+  }
+
+  /**
+   * Queues one pre-framed message. Frames are coalesced until the end of the event-loop turn (or
+   * until `writeBufferSize` bytes wait) and then written with one system call. Returns false when the
+   * frame was dropped (connection closing, or a volatile send to a backed-up connection).
+   */
+  sendFrame(frame: Buffer, isVolatile: boolean): boolean {
+    if (this.closed) return false;
+    const limits = this.host.limits;
+    if (this.socket.writableLength + this.pendingBytes + frame.length > limits.maxBufferedBytes) {
+      if (!isVolatile) this.host.cutSlowConsumer(this, 'send queue over maxBufferedBytes');
+      return false;
+    }
+    const pending = this.pending;
+    if (pending === null) this.pending = frame;
+    else if (Array.isArray(pending)) pending.push(frame);
+    else this.pending = [pending, frame];
+    this.pendingBytes += frame.length;
+    if (this.pendingBytes >= limits.writeBufferSize) this.flush();
+    else if (!this.flushScheduled) this.host.scheduleFlush(this);
+    return true;
+  }
+
+  /** Writes the queued frames now, corked so that several frames leave in one system call. */
+  flush(): void {
+    const pending = this.pending;
+    if (pending === null) return;
+    this.pending = null;
+    this.pendingBytes = 0;
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    const socket = this.socket;
+    if (!Array.isArray(pending)) {
+      socket.write(pending);
+      return;
+    }
+    socket.cork();
+    for (let i = 0; i < pending.length; i++) socket.write(pending[i]);
+    socket.uncork();
+  }
+}
+
+const EMPTY_LISTENERS: readonly ConnectionEventListener[] = Object.freeze([]);
+const EMPTY_NATIVE: readonly ((data: Buffer) => void)[] = Object.freeze([]);

@@ -1,0 +1,48 @@
+/**
+ * ws-rooms: the Iris websocket events-and-rooms model for NestJS, on `ws`.
+ * @packageDocumentation
+ */
+export { ConnectedSocket, MessageBody } from '@nestjs/websockets';
+export { WsRoomsModule } from './module/ws-rooms.module';
+export type { WsRoomsAsyncOptions, WsRoomsOptionsFactory } from './module/ws-rooms-async-options.interface';
+export type { WsRoomsOptions, UpgradeErrorContext } from './options/ws-rooms-options.interface';
+export { DEFAULT_ENDPOINT_NAME } from './options/resolve-options';
+export { isSameOrigin, normalizeOrigin } from './options/origin-policy';
+export { WsRoomsGateway } from './gateway/decorators/ws-rooms-gateway.decorator';
+export type { WsRoomsGatewayOptions } from './gateway/decorators/ws-rooms-gateway.decorator';
+export { OnEvent, OnWsEvent } from './gateway/decorators/on-event.decorator';
+export { OnMessage } from './gateway/decorators/on-message.decorator';
+export type { OnWsConnection, OnWsDisconnect } from './interfaces/lifecycle-hooks.interface';
+export type { WsConnection, DisconnectInfo, ConnectionEventListener } from './interfaces/ws-connection.interface';
+export type { BroadcastOperator } from './interfaces/broadcast-operator.interface';
+export { All, NotMe, Broadcast } from './interfaces/targets';
+export type { Target } from './interfaces/targets';
+export { RoomsService } from './services/rooms.service';
+export { ConnectionsService } from './services/connections.service';
+export { InjectRooms, InjectConnections } from './services/inject.decorators';
+export type { WsRoomsStats } from './server/server-stats';
+export { WsRoomsAdapter } from './adapter/ws-rooms.adapter';
+export type { WsRoomsAdapterOptions } from './adapter/ws-rooms.adapter';
+export { WsRoomsServer } from './server/ws-rooms.server';
+export { WsRoomsError } from './errors/ws-rooms.error';
+export { WsRoomsErrorCode } from './errors/error-codes';
+export { CloseCode } from './errors/close-codes';
+export { MessageCodec, assertEventName } from './protocol/message-codec';
+export type { DecodeResult, DecodedValue, EmitValue, JsonValue } from './protocol/message-codec';
+export { DEFAULT_PREFIX, LEGACY_PREFIX, PayloadType, ReservedEvent, RESERVED_EVENT_PREFIX } from './protocol/protocol.constants';
+export { writeHttpError } from './http/write-http-error';
+export { MemoryRoomStore } from './store/memory-room-store';
+export { RoomIndex } from './store/room-index';
+export type {
+  RoomStore,
+  LocalNode,
+  OutboundBroadcast,
+  RemoteCommand,
+  ClusterQueryResult,
+} from './store/room-store.interface';
+export {
+  getConnectionsServiceToken,
+  getRoomsServiceToken,
+  getWsRoomsOptionsToken,
+  getWsRoomsServerToken,
+} from './constants';

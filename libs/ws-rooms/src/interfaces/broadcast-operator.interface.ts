@@ -1,0 +1,25 @@
+import type { EmitValue } from '../protocol/message-codec';
+import type { Target } from './targets';
+
+/**
+ * A broadcast in the making: `to(room).to(other).except(room3).emit(event, value)`. Each call returns a
+ * new operator, so a partially built one can be kept and reused. The message is encoded and framed
+ * once, whatever the number of recipients; recipients in several target rooms get it once.
+ */
+export interface BroadcastOperator {
+  /** Adds a target room or connection id (or `All`). */
+  to(target: Target): BroadcastOperator;
+  /** Same as {@link BroadcastOperator.to}. */
+  in(target: Target): BroadcastOperator;
+  /** Skips the members of this room (or this connection id). */
+  except(roomOrId: string): BroadcastOperator;
+  /**
+   * Marks the send volatile: recipients whose send queue is already backed up are skipped instead of
+   * being cut as slow consumers. For data that is stale by the next send (positions, typing).
+   */
+  readonly volatile: BroadcastOperator;
+  /** Sends an event message to every recipient. */
+  emit(event: string, value?: EmitValue): void;
+  /** Sends a native message (the bytes unchanged) to every recipient. */
+  emitMessage(data: string | Uint8Array): void;
+}

@@ -1,0 +1,73 @@
+import { type BeforeApplicationShutdown, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import type { DiscoveryService, ExternalContextCreator, HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { WsRoomsAdapter } from '../adapter/ws-rooms.adapter';
+import { WsRoomsErrorCode } from '../errors/error-codes';
+import { WsRoomsError } from '../errors/ws-rooms.error';
+import { GatewayExplorer } from '../gateway/gateway-explorer';
+import { serveClientScript } from '../http/client-script';
+import type { WsRoomsServer } from '../server/ws-rooms.server';
+
+/**
+ * Brings one endpoint to life with the application: serves the client script, binds the gateways,
+ * attaches to the HTTP server at bootstrap, and shuts down gracefully before the HTTP server closes.
+ */
+export class EndpointHost implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger: Logger;
+  private adapter: WsRoomsAdapter | undefined;
+
+  constructor(
+    readonly server: WsRoomsServer,
+    private readonly discovery: DiscoveryService,
+    private readonly contextCreator: ExternalContextCreator,
+    private readonly moduleRef: ModuleRef,
+    private readonly httpAdapterHost: HttpAdapterHost,
+  ) {
+    this.logger = new Logger(`WsRooms:${server.name}`);
+  }
+
+  onModuleInit(): void {
+    this.assertUniqueName();
+    const path = this.server.options.clientScriptPath;
+    const httpAdapter = this.httpAdapterHost.httpAdapter;
+    if (path !== false && httpAdapter) serveClientScript(httpAdapter, path);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { endpoint } = this.server.options;
+    const gateways = new GatewayExplorer(this.server, this.discovery, this.contextCreator, this.moduleRef).explore();
+    if (endpoint === '') {
+      this.logger.log('endpoint is empty: the websocket server is disabled');
+      return;
+    }
+    const httpServer = this.httpAdapterHost.httpAdapter?.getHttpServer();
+    if (!httpServer) {
+      throw new WsRoomsError(
+        WsRoomsErrorCode.InvalidOption,
+        'ws-rooms: no HTTP server; create the application with NestFactory.create() (not createApplicationContext)',
+      );
+    }
+    this.adapter = new WsRoomsAdapter(httpServer);
+    this.adapter.create(0, { server: this.server });
+    await this.server.start();
+    this.logger.log(`websocket endpoint ${endpoint} ready (${gateways} gateway${gateways === 1 ? '' : 's'})`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.adapter !== undefined) await this.adapter.close(this.server);
+    else await this.server.shutdown();
+  }
+
+  private assertUniqueName(): void {
+    const hosts = this.discovery
+      .getProviders()
+      .map((wrapper) => wrapper.instance as unknown)
+      .filter((instance): instance is EndpointHost => instance instanceof EndpointHost);
+    const sameName = hosts.filter((host) => host.server.name === this.server.name);
+    if (sameName.length > 1) {
+      throw new WsRoomsError(
+        WsRoomsErrorCode.InvalidOption,
+        `ws-rooms: two endpoints are named "${this.server.name}"; give each forRoot() a distinct "name"`,
+      );
+    }
+  }
+}

@@ -1,0 +1,149 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { WsRoomsError } from '../errors/ws-rooms.error';
+import type { RoomStore } from '../store/room-store.interface';
+
+/** What the `error` option receives: the refused upgrade. */
+export interface UpgradeErrorContext {
+  /** The HTTP upgrade request that is being refused. */
+  readonly request: IncomingMessage;
+  /** The raw socket of the request; write an HTTP response to it and destroy it. */
+  readonly socket: Duplex;
+}
+
+/**
+ * Options of one websocket endpoint. Every limit has a safe default; everything is validated once,
+ * when the module starts, and a wrong value fails the start-up with a `WS_ROOMS_INVALID_OPTION` error.
+ */
+export interface WsRoomsOptions {
+  /**
+   * The HTTP path of the upgrade, e.g. `/my_endpoint`. An empty string disables the websocket server.
+   */
+  endpoint: string;
+  /**
+   * The endpoint's name, used to pick it from a gateway (`@WsRoomsGateway({ endpoint: name })`) and to
+   * inject its services (`@InjectRooms(name)`), when an app serves more than one endpoint.
+   * @default 'default'
+   */
+  name?: string;
+  /**
+   * The event-message prefix. `go-websocket-message:` speaks to Iris 6.0–6.1 pages.
+   * @default 'iris-websocket-message:'
+   */
+  prefix?: string;
+  /**
+   * Milliseconds a connection's send queue may stay non-empty without draining before the
+   * connection is cut as a slow consumer (close 1008).
+   * @default 15000
+   */
+  writeTimeout?: number;
+  /**
+   * Milliseconds a connection has to answer a ping; without a pong within it, the connection is
+   * terminated.
+   * @default 60000
+   */
+  pongTimeout?: number;
+  /**
+   * Milliseconds between two pings of one connection. Must be less than `pongTimeout`.
+   * @default 9/10 of `pongTimeout`
+   */
+  pingPeriod?: number;
+  /**
+   * Largest inbound message in bytes (the limit itself is allowed); a larger one closes the
+   * connection with 1009. The original Iris default (1024) cuts ordinary JSON chat messages.
+   * @default 65536
+   */
+  maxMessageSize?: number;
+  /**
+   * Largest number of bytes that may wait in one connection's send queue (kernel buffer
+   * excluded). A connection over it is cut as a slow consumer (close 1008), so a slow client never
+   * makes the server's memory grow without bound.
+   * @default 1048576
+   */
+  maxBufferedBytes?: number;
+  /**
+   * Send every server-to-client message as a binary frame. The original Iris browser client cannot
+   * read binary frames; ws-rooms' own clients can.
+   * @default false
+   */
+  binaryMessages?: boolean;
+  /**
+   * Accepted for Iris configurations. Node sizes socket reads itself (64 KiB chunks) and offers no
+   * per-socket receive buffer, so this value is validated and otherwise has no effect; inbound
+   * memory is bounded by `maxMessageSize`.
+   * @default 0
+   */
+  readBufferSize?: number;
+  /**
+   * Bytes of frames coalesced for one connection before they are written. Frames for one
+   * connection produced in the same event-loop turn are written with one system call; a batch that
+   * reaches this size is written at once.
+   * @default 65536
+   */
+  writeBufferSize?: number;
+  /**
+   * Expose the upgrade request's headers on the connection (`connection.headers`). When false,
+   * `headers` is empty and the request object is not kept.
+   * @default true
+   */
+  headers?: boolean;
+  /**
+   * Answers a refused upgrade (bad origin, unknown path, malformed handshake). The default writes
+   * the status with the reason as a plain-text body and closes the socket.
+   * @default writeHttpError
+   */
+  error?: (context: UpgradeErrorContext, status: number, reason: string) => void;
+  /**
+   * Decides alone whether an upgrade's origin is accepted. When not set, the default policy
+   * applies: no `Origin` header (non-browser clients) or the request's own host passes, plus any
+   * origin of `allowedOrigins`; everything else gets 403.
+   */
+  checkOrigin?: (request: IncomingMessage) => boolean | Promise<boolean>;
+  /**
+   * Exact origins (`scheme://host[:port]`) accepted besides the same-origin ones. Compared after
+   * normalisation (lower case, default port removed), never by substring. `'*'` accepts every
+   * origin (a warning is logged at start-up).
+   * @default []
+   */
+  allowedOrigins?: readonly string[];
+  /**
+   * Creates a connection's id. Must return a non-empty string unique among live connections.
+   * @default 64 random letters [A-Za-z] from a cryptographic source
+   */
+  idGenerator?: (request: IncomingMessage) => string;
+  /**
+   * Path at which the browser client script is served (`GET`/`HEAD`), or `false` to not serve it.
+   * @default '/iris-ws.js'
+   */
+  clientScriptPath?: string | false;
+  /**
+   * Milliseconds given to a closing handshake (and to graceful shutdown) before the socket is
+   * destroyed.
+   * @default 5000
+   */
+  closeTimeout?: number;
+  /**
+   * Called with every protocol-level error of a connection (a malformed message, a conversion
+   * failure), after the error event was sent to the client. Handler errors go to exception filters.
+   */
+  onError?: (error: WsRoomsError, connectionId: string) => void;
+  /**
+   * Where room state beyond this process lives. The default keeps everything in memory (one node);
+   * a Redis store makes rooms, broadcasts and queries span several nodes.
+   * @default new MemoryRoomStore()
+   */
+  store?: RoomStore;
+}
+
+/** The options once defaults are applied; what the server runs with. */
+export interface ResolvedWsRoomsOptions
+  extends Required<
+    Omit<WsRoomsOptions, 'checkOrigin' | 'onError' | 'idGenerator' | 'error' | 'allowedOrigins' | 'store'>
+  > {
+  readonly checkOrigin: WsRoomsOptions['checkOrigin'];
+  readonly onError: WsRoomsOptions['onError'];
+  readonly idGenerator: NonNullable<WsRoomsOptions['idGenerator']>;
+  readonly error: NonNullable<WsRoomsOptions['error']>;
+  readonly allowedOrigins: readonly string[];
+  readonly store: RoomStore;
+}

@@ -1,0 +1,680 @@
+import { isUtf8 } from 'node:buffer';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Logger } from '@nestjs/common';
+import WebSocket, { WebSocketServer } from 'ws';
+import { Connection } from '../connection/connection';
+import type { ConnectionHost, ConnectionLimits } from '../connection/connection-host.interface';
+import { CloseCode } from '../errors/close-codes';
+import { WsRoomsErrorCode } from '../errors/error-codes';
+import { WsRoomsError } from '../errors/ws-rooms.error';
+import type { BroadcastOperator } from '../interfaces/broadcast-operator.interface';
+import type { DisconnectInfo } from '../interfaces/ws-connection.interface';
+import { OriginPolicy } from '../options/origin-policy';
+import type { ResolvedWsRoomsOptions } from '../options/ws-rooms-options.interface';
+import { frameMessage } from '../protocol/frame';
+import { type DecodedValue, type EmitValue, MessageCodec } from '../protocol/message-codec';
+import { ReservedEvent, RESERVED_EVENT_PREFIX } from '../protocol/protocol.constants';
+import { MemoryRoomStore } from '../store/memory-room-store';
+import { RoomIndex } from '../store/room-index';
+import type { OutboundBroadcast, RemoteCommand, RoomStore } from '../store/room-store.interface';
+import { RoomBroadcastOperator, type BroadcastSink } from './broadcast-operator';
+import { describeError } from './describe-error';
+import { Heartbeat, type Scheduler, systemScheduler } from './heartbeat';
+import { createStats, type WsRoomsStats } from './server-stats';
+import { WriteBatcher } from './write-batcher';
+
+/** An endpoint-level event handler: gateways' `@OnEvent` methods once bound by the explorer. */
+export type EventHandler = (connection: Connection, value: DecodedValue, event: string) => unknown;
+/** An endpoint-level native message handler (`@OnMessage`). */
+export type NativeHandler = (connection: Connection, data: Buffer) => unknown;
+/** A connection hook (`onWsConnection`). */
+export type ConnectionHook = (connection: Connection) => unknown;
+/** A disconnect hook (`onWsDisconnect`). */
+export type DisconnectHook = (connection: Connection, info: DisconnectInfo) => unknown;
+
+const kConnection = Symbol('ws-rooms.connection');
+type TaggedWebSocket = WebSocket & { [kConnection]?: Connection };
+const MAX_ID_ATTEMPTS = 5;
+
+/**
+ * One websocket endpoint: the upgrade, the connections, their rooms and the dispatch of their
+ * messages. It owns the event protocol; Nest-specific binding lives in the adapter and the explorer.
+ */
+export class WsRoomsServer implements ConnectionHost, BroadcastSink {
+  readonly codec: MessageCodec;
+  readonly index = new RoomIndex();
+  readonly stats: WsRoomsStats = createStats();
+  readonly limits: ConnectionLimits;
+  private readonly connections = new Map<string, Connection>();
+  private readonly wss: WebSocketServer;
+  private readonly originPolicy: OriginPolicy;
+  private readonly batcher = new WriteBatcher();
+  private readonly heartbeat: Heartbeat<Connection>;
+  private readonly eventHandlers = new Map<string, EventHandler[]>();
+  private readonly nativeHandlers: NativeHandler[] = [];
+  private readonly connectionHooks: ConnectionHook[] = [];
+  private readonly disconnectHooks: DisconnectHook[] = [];
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly logger: Logger;
+  private started = false;
+  private shuttingDown = false;
+
+  constructor(
+    readonly options: ResolvedWsRoomsOptions,
+    readonly store: RoomStore = new MemoryRoomStore(),
+    scheduler: Scheduler = systemScheduler,
+  ) {
+    this.codec = new MessageCodec(options.prefix);
+    this.limits = { maxBufferedBytes: options.maxBufferedBytes, writeBufferSize: options.writeBufferSize };
+    this.originPolicy = new OriginPolicy(options.allowedOrigins);
+    this.logger = new Logger(`WsRooms:${options.name}`);
+    this.scheduler = scheduler;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload: options.maxMessageSize,
+      closeTimeout: options.closeTimeout,
+      // Bound the receiver's memory for fragmented messages in line with the message size limit.
+      maxFragments: Math.max(16, Math.ceil(options.maxMessageSize / 64)),
+    } as WebSocket.ServerOptions);
+    this.heartbeat = new Heartbeat<Connection>(options, this.heartbeatActions, scheduler);
+  }
+
+  private readonly scheduler: Scheduler;
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  /** Number of live connections on this node. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  // ---- registration (by the explorer / adapter, before start) ----
+
+  /** Adds a handler for an event; several handlers of one event run in registration order. */
+  addEventHandler(event: string, handler: EventHandler): void {
+    const list = this.eventHandlers.get(event);
+    if (list === undefined) this.eventHandlers.set(event, [handler]);
+    else list.push(handler);
+  }
+
+  /** Adds a native message handler. */
+  addNativeHandler(handler: NativeHandler): void {
+    this.nativeHandlers.push(handler);
+  }
+
+  /** Adds a connection hook; hooks run in registration order. */
+  addConnectionHook(hook: ConnectionHook): void {
+    this.connectionHooks.push(hook);
+  }
+
+  /** Adds a disconnect hook; hooks run in registration order. */
+  addDisconnectHook(hook: DisconnectHook): void {
+    this.disconnectHooks.push(hook);
+  }
+
+  /** True when some handler serves this event. */
+  hasEventHandler(event: string): boolean {
+    return this.eventHandlers.has(event);
+  }
+
+  // ---- lifecycle ----
+
+  /** Starts the heartbeat and the store. The upgrade router calls {@link handleUpgrade}. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    if (this.originPolicy.allowsEveryOrigin && this.options.checkOrigin === undefined) {
+      this.logger.warn('allowedOrigins contains "*": every origin may open a websocket to this endpoint');
+    }
+    await this.store.start({
+      index: this.index,
+      connectionIds: () => this.connections.keys(),
+      hasConnection: (id) => this.connections.has(id),
+      deliverLocally: (broadcast) => this.deliverLocally(broadcast),
+      runLocally: (command) => this.runLocally(command),
+    });
+    this.heartbeat.start();
+  }
+
+  /**
+   * Graceful shutdown: refuses new upgrades, closes every connection with 1001 (disconnect
+   * handlers run), waits for close handshakes and in-flight handlers up to `closeTimeout`, then
+   * destroys what is left and stops every timer.
+   */
+  async shutdown(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    this.heartbeat.stop();
+    const closed: Promise<void>[] = [];
+    for (const connection of [...this.connections.values()]) {
+      closed.push(waitForClose(connection.ws));
+      this.close(connection, CloseCode.GoingAway, 'server shutting down');
+    }
+    const deadline = delay(this.options.closeTimeout);
+    await Promise.race([Promise.all([...closed, ...this.inFlight]), deadline.promise]);
+    deadline.cancel();
+    for (const connection of this.connectionsClosing) connection.ws.terminate();
+    this.connectionsClosing.clear();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.store.close();
+  }
+
+  private readonly connectionsClosing = new Set<Connection>();
+
+  // ---- upgrade ----
+
+  /** Handles an HTTP upgrade for this endpoint's path. Never throws. */
+  async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    try {
+      if (this.shuttingDown || !this.started) {
+        return this.refuse(request, socket, 503, 'Service Unavailable');
+      }
+      const originAccepted = this.options.checkOrigin
+        ? await this.options.checkOrigin(request)
+        : this.originPolicy.accepts(request);
+      if (originAccepted !== true) return this.refuse(request, socket, 403, 'Origin not allowed');
+      const id = this.createId(request);
+      if (id === null) return this.refuse(request, socket, 500, 'Could not assign a connection id');
+      if (socket.destroyed) return;
+      this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, socket, id));
+    } catch (error) {
+      this.logger.error(`upgrade failed: ${describeError(error)}`);
+      this.refuse(request, socket, 500, 'Internal Server Error');
+    }
+  }
+
+  private refuse(request: IncomingMessage, socket: Duplex, status: number, reason: string): void {
+    this.stats.upgradesRefused++;
+    this.options.error({ request, socket }, status, reason);
+  }
+
+  private createId(request: IncomingMessage): string | null {
+    for (let attempt = 0; attempt < MAX_ID_ATTEMPTS; attempt++) {
+      const id = this.options.idGenerator(request);
+      if (typeof id === 'string' && id.length > 0 && !this.connections.has(id)) return id;
+    }
+    this.logger.error('idGenerator returned an empty or already used id; upgrade refused');
+    return null;
+  }
+
+  private accept(ws: WebSocket, request: IncomingMessage, socket: Duplex, id: string): void {
+    if (this.shuttingDown || this.connections.has(id)) {
+      ws.close(CloseCode.GoingAway, 'server shutting down');
+      return;
+    }
+    const connection = new Connection(
+      id,
+      ws,
+      socket,
+      this,
+      this.options.headers ? request : undefined,
+      request.socket.remoteAddress,
+      this.scheduler.now(),
+    );
+    (ws as TaggedWebSocket)[kConnection] = connection;
+    this.connections.set(id, connection);
+    this.stats.connections = this.connections.size;
+    this.stats.connectionsOpened++;
+    ws.on('message', onSocketMessage);
+    ws.on('pong', onSocketPong);
+    ws.on('close', onSocketClose);
+    ws.on('error', onSocketError);
+    this.track(this.store.connected(id));
+    this.runConnectionHooks(connection);
+  }
+
+  private runConnectionHooks(connection: Connection): void {
+    if (this.connectionHooks.length === 0) return;
+    const waits: Promise<unknown>[] = [];
+    for (const hook of this.connectionHooks) {
+      try {
+        const result = hook(connection);
+        if (isPromiseLike(result)) waits.push(Promise.resolve(result));
+      } catch (error) {
+        return this.failConnectionHook(connection, error);
+      }
+    }
+    if (waits.length === 0) return;
+    // Messages wait until the asynchronous hooks are done, as they would after Iris' OnConnection.
+    connection.ws.pause();
+    this.track(
+      Promise.all(waits).then(
+        () => {
+          if (!connection.closed) connection.ws.resume();
+        },
+        (error: unknown) => this.failConnectionHook(connection, error),
+      ),
+    );
+  }
+
+  private failConnectionHook(connection: Connection, error: unknown): void {
+    this.logger.error(`connection hook failed for ${connection.id}: ${describeError(error)}`);
+    this.close(connection, CloseCode.InternalError, 'connection hook failed');
+  }
+
+  // ---- inbound ----
+
+  /** Dispatches one inbound data message of a connection (PROTOCOL.md section 2). */
+  handleMessage(connection: Connection, data: Buffer): void {
+    connection.awaitingPong = false;
+    this.stats.messagesIn++;
+    this.stats.bytesIn += data.length;
+    const decoded = this.codec.decode(data);
+    if (decoded.kind === 'native') {
+      for (const handler of this.nativeHandlers) this.invoke(connection, undefined, () => handler(connection, data));
+      for (const listener of connection.nativeMessageListeners) {
+        this.invoke(connection, undefined, () => listener(data), false);
+      }
+      return;
+    }
+    if (decoded.kind === 'malformed') {
+      this.stats.malformedMessages++;
+      this.reportError(connection, decoded.error, decoded.event);
+      this.options.onError?.(decoded.error, connection.id);
+      return;
+    }
+    const { event, value } = decoded;
+    if (event.startsWith(RESERVED_EVENT_PREFIX)) {
+      this.stats.unhandledEvents++;
+      return;
+    }
+    const handlers = this.eventHandlers.get(event);
+    const listeners = connection.listenersOf(event);
+    if (handlers === undefined && listeners.length === 0) {
+      this.stats.unhandledEvents++;
+      return;
+    }
+    if (handlers !== undefined) {
+      for (const handler of handlers) this.invoke(connection, event, () => handler(connection, value, event));
+    }
+    for (const listener of listeners) this.invoke(connection, event, () => listener(value), false);
+  }
+
+  /**
+   * Runs one handler: its return value (or resolved value) goes back to the sender, its error
+   * becomes an error event to the sender. Nothing a handler does can throw out of here.
+   */
+  private invoke(connection: Connection, event: string | undefined, call: () => unknown, replies = true): void {
+    let result: unknown;
+    try {
+      result = call();
+    } catch (error) {
+      this.handlerFailed(connection, event, error);
+      return;
+    }
+    if (isPromiseLike(result)) {
+      this.track(
+        Promise.resolve(result).then(
+          (value) => replies && this.reply(connection, event, value),
+          (error: unknown) => this.handlerFailed(connection, event, error),
+        ),
+      );
+    } else if (replies) {
+      this.reply(connection, event, result);
+    }
+  }
+
+  private reply(connection: Connection, event: string | undefined, value: unknown): void {
+    if (value === undefined || value === null || connection.closed) return;
+    try {
+      if (isWsResponse(value)) connection.emit(value.event, value.data as EmitValue);
+      else if (event !== undefined) connection.emit(event, value as EmitValue);
+      else connection.emitMessage(typeof value === 'string' || value instanceof Uint8Array ? value : JSON.stringify(value));
+    } catch (error) {
+      this.handlerFailed(connection, event, error);
+    }
+  }
+
+  private handlerFailed(connection: Connection, event: string | undefined, error: unknown): void {
+    this.stats.handlerErrors++;
+    this.reportError(connection, toWsRoomsError(error), event, httpStatusOf(error));
+  }
+
+  /** Sends the documented `ws-rooms:error` event to one connection. */
+  reportError(connection: Connection, error: WsRoomsError, event?: string, status?: number): void {
+    if (connection.closed) return;
+    const payload: Record<string, unknown> = { code: error.code, message: error.message };
+    if (event !== undefined) payload.event = event;
+    if (status !== undefined) payload.status = status;
+    const details = (error as WsRoomsError & { details?: unknown }).details;
+    if (details !== undefined) payload.details = details;
+    connection.emit(ReservedEvent.Error, payload);
+  }
+
+  // ---- outbound ----
+
+  encodeEvent(event: string, value: EmitValue): Buffer {
+    return this.codec.encodeEvent(event, value);
+  }
+
+  encodeNative(data: string | Uint8Array): Buffer {
+    if (typeof data === 'string') return Buffer.from(data, 'utf8');
+    if (data instanceof Uint8Array) return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    throw new TypeError('emitMessage(): data must be a string or a Uint8Array');
+  }
+
+  /**
+   * Text frames unless `binaryMessages` is on; bytes that are not UTF-8 always go binary, since a
+   * text frame carrying them would make any client fail the connection (1007).
+   */
+  isBinaryFrame(message: Buffer, _isEvent: boolean): boolean {
+    return this.options.binaryMessages || !isUtf8(message);
+  }
+
+  frameEvent(event: string, value: EmitValue): Buffer {
+    const message = this.codec.encodeEvent(event, value);
+    return frameMessage(message, this.isBinaryFrame(message, true));
+  }
+
+  frameNative(data: string | Uint8Array): Buffer {
+    const message = this.encodeNative(data);
+    return frameMessage(message, this.isBinaryFrame(message, false));
+  }
+
+  /** A broadcast operator with no target yet; `senderId` makes `NotMe` meaningful. */
+  broadcastFrom(senderId: string | undefined): BroadcastOperator {
+    return new RoomBroadcastOperator(this, senderId);
+  }
+
+  /** Delivers a broadcast locally, then lets the store forward it to other nodes. */
+  broadcast(
+    message: Buffer,
+    binary: boolean,
+    rooms: readonly string[] | null,
+    except: readonly string[],
+    isVolatile: boolean,
+  ): void {
+    const broadcast: OutboundBroadcast = { message, binary, rooms, except, volatile: isVolatile };
+    this.deliverLocally(broadcast);
+    this.store.publish(broadcast);
+  }
+
+  /** Frames once and queues the same bytes for every local recipient, each once. */
+  deliverLocally(broadcast: OutboundBroadcast): void {
+    const { rooms, except, volatile: isVolatile } = broadcast;
+    const frame = frameMessage(broadcast.message, broadcast.binary);
+    const excluded = except.length === 0 ? null : this.expand(except);
+    if (rooms === null) {
+      for (const connection of this.connections.values()) {
+        if (excluded === null || !excluded.has(connection.id)) this.deliver(connection, frame, isVolatile);
+      }
+      return;
+    }
+    if (rooms.length === 1) {
+      this.deliverToRoom(rooms[0], frame, excluded, isVolatile);
+      return;
+    }
+    const seen = new Set<string>(excluded ?? undefined);
+    for (const room of rooms) this.deliverToRoom(room, frame, seen, isVolatile, true);
+  }
+
+  private deliverToRoom(
+    room: string,
+    frame: Buffer,
+    skip: Set<string> | null,
+    isVolatile: boolean,
+    remember = false,
+  ): void {
+    const own = this.connections.get(room);
+    if (own !== undefined && (skip === null || !skip.has(room))) {
+      if (remember) skip!.add(room);
+      this.deliver(own, frame, isVolatile);
+    }
+    for (const id of this.index.membersOf(room)) {
+      if (skip !== null && skip.has(id)) continue;
+      if (remember) skip!.add(id);
+      const connection = this.connections.get(id);
+      if (connection !== undefined) this.deliver(connection, frame, isVolatile);
+    }
+  }
+
+  private deliver(connection: Connection, frame: Buffer, isVolatile: boolean): void {
+    if (connection.sendFrame(frame, isVolatile)) this.stats.messagesOut++;
+    else if (isVolatile) this.stats.volatileDrops++;
+  }
+
+  /** Rooms and ids to the set of local connection ids they stand for. */
+  private expand(roomsOrIds: readonly string[]): Set<string> {
+    const ids = new Set<string>();
+    for (const name of roomsOrIds) {
+      if (this.connections.has(name)) ids.add(name);
+      for (const id of this.index.membersOf(name)) ids.add(id);
+    }
+    return ids;
+  }
+
+  scheduleFlush(connection: Connection): void {
+    this.batcher.schedule(connection);
+  }
+
+  // ---- rooms and connections ----
+
+  /** The local connection with this id. */
+  getConnection(id: string): Connection | undefined {
+    return this.connections.get(id);
+  }
+
+  /** Every local connection. */
+  localConnections(): IterableIterator<Connection> {
+    return this.connections.values();
+  }
+
+  async join(connection: Connection, room: string): Promise<void> {
+    assertRoomName(room);
+    if (connection.closed || room === connection.id) return;
+    if (this.index.add(connection.id, room)) await this.settle(this.store.joined(connection.id, room));
+  }
+
+  async leave(connection: Connection, room: string): Promise<void> {
+    assertRoomName(room);
+    if (this.index.remove(connection.id, room)) await this.settle(this.store.left(connection.id, room));
+  }
+
+  /** Runs a join/leave/disconnect for a connection here or, through the store, on another node. */
+  async command(command: RemoteCommand): Promise<boolean> {
+    if (command.kind !== 'disconnect') assertRoomName(command.room);
+    if (this.runLocally(command)) return true;
+    return this.store.sendRemote(command);
+  }
+
+  private runLocally(command: RemoteCommand): boolean {
+    const connection = this.connections.get(command.connectionId);
+    if (connection === undefined) return false;
+    if (command.kind === 'join') void this.join(connection, command.room);
+    else if (command.kind === 'leave') void this.leave(connection, command.room);
+    else this.close(connection, command.code, command.reason);
+    return true;
+  }
+
+  // ---- disconnect ----
+
+  /**
+   * Ends a connection, once: it leaves the lists and its rooms, the disconnect handlers run in
+   * registration order, then the socket gets a close frame (when the server initiated it).
+   */
+  close(
+    connection: Connection,
+    code: number,
+    reason: string,
+    initiator: 'client' | 'server' = 'server',
+    terminate = false,
+  ): void {
+    if (connection.closed) return;
+    if (initiator === 'server' && !terminate) connection.flush();
+    connection.closed = true;
+    this.connections.delete(connection.id);
+    this.stats.connections = this.connections.size;
+    const rooms = this.index.removeAll(connection.id);
+    this.track(this.store.disconnected(connection.id, rooms));
+    const info: DisconnectInfo = { code, reason, initiator };
+    for (const hook of this.disconnectHooks) this.runDisconnectListener(connection, () => hook(connection, info));
+    for (const listener of connection.takeDisconnectListeners()) {
+      this.runDisconnectListener(connection, () => listener(info));
+    }
+    if (terminate) {
+      connection.ws.terminate();
+    } else if (initiator === 'server' && connection.ws.readyState === WebSocket.OPEN) {
+      this.connectionsClosing.add(connection);
+      connection.ws.once('close', () => this.connectionsClosing.delete(connection));
+      connection.ws.close(code, reason);
+    }
+  }
+
+  private runDisconnectListener(connection: Connection, call: () => unknown): void {
+    const report = (error: unknown) =>
+      this.logger.error(`disconnect handler failed for ${connection.id}: ${describeError(error)}`);
+    try {
+      const result = call();
+      if (isPromiseLike(result)) this.track(Promise.resolve(result).catch(report));
+    } catch (error) {
+      report(error);
+    }
+  }
+
+  /** Cuts a connection that does not read fast enough: close 1008, then the close timeout destroys it. */
+  cutSlowConsumer(connection: Connection, why: string): void {
+    if (connection.closed) return;
+    this.stats.slowConsumerCuts++;
+    this.logger.warn(`cutting slow consumer ${connection.id}: ${why}`);
+    connection.pending = null;
+    connection.pendingBytes = 0;
+    this.close(connection, CloseCode.PolicyViolation, 'slow consumer');
+  }
+
+  private readonly heartbeatActions = {
+    subjects: () => this.connections.values(),
+    ping: (connection: Connection) => connection.ws.ping(),
+    pongTimedOut: (connection: Connection) => {
+      this.stats.pongTimeouts++;
+      // A peer that does not answer pings will not answer a close frame either.
+      this.close(connection, 1006, 'pong timeout', 'server', true);
+    },
+    writeTimedOut: (connection: Connection) => this.cutSlowConsumer(connection, 'send queue did not drain within writeTimeout'),
+  };
+
+  // ---- bookkeeping ----
+
+  private track(result: unknown): void {
+    if (!isPromiseLike(result)) return;
+    const promise = Promise.resolve(result).catch((error: unknown) => {
+      this.logger.error(describeError(error));
+    });
+    this.inFlight.add(promise);
+    void promise.finally(() => this.inFlight.delete(promise));
+  }
+
+  private async settle(result: unknown): Promise<void> {
+    if (!isPromiseLike(result)) return;
+    try {
+      await result;
+    } catch (error) {
+      this.logger.error(`room store failed: ${describeError(error)}`);
+    }
+  }
+
+  /** @internal used by the socket listeners below. */
+  onSocketClosed(connection: Connection, code: number, reason: Buffer): void {
+    this.connectionsClosing.delete(connection);
+    this.close(connection, code, reason.toString('utf8'), 'client');
+  }
+}
+
+// Listeners shared by every socket (`this` is the socket): no closures per connection.
+function onSocketMessage(this: TaggedWebSocket, data: WebSocket.RawData): void {
+  const connection = this[kConnection];
+  if (connection === undefined || connection.closed) return;
+  (connection.host as WsRoomsServer).handleMessage(connection, toBuffer(data));
+}
+
+function onSocketPong(this: TaggedWebSocket): void {
+  const connection = this[kConnection];
+  if (connection !== undefined) connection.awaitingPong = false;
+}
+
+function onSocketClose(this: TaggedWebSocket, code: number, reason: Buffer): void {
+  const connection = this[kConnection];
+  if (connection !== undefined) (connection.host as WsRoomsServer).onSocketClosed(connection, code, reason);
+}
+
+function onSocketError(this: TaggedWebSocket): void {
+  // `ws` follows every error with 'close' (with 1002/1007/1009 as appropriate); the close path
+  // does the cleanup. The listener must exist so that an error never becomes an uncaught exception.
+}
+
+function toBuffer(data: WebSocket.RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+function isWsResponse(value: unknown): value is { event: string; data: unknown } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { event?: unknown }).event === 'string' &&
+    'data' in value &&
+    Object.keys(value).length === 2
+  );
+}
+
+function assertRoomName(room: string): void {
+  if (typeof room !== 'string' || room.length === 0) {
+    throw new WsRoomsError(WsRoomsErrorCode.InvalidRoomName, `Invalid room name ${JSON.stringify(room)}: it must be a non-empty string`);
+  }
+}
+
+function waitForClose(ws: WebSocket): Promise<void> {
+  if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => ws.once('close', () => resolve()));
+}
+
+function delay(milliseconds: number): { promise: Promise<void>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, milliseconds);
+    timer.unref();
+  });
+  return { promise, cancel: () => clearTimeout(timer) };
+}
+
+function httpStatusOf(error: unknown): number | undefined {
+  const getStatus = (error as { getStatus?: unknown } | null)?.getStatus;
+  return typeof getStatus === 'function' ? (getStatus.call(error) as number) : undefined;
+}
+
+/** Maps whatever a handler, guard or pipe threw to the typed error sent to the client. */
+function toWsRoomsError(error: unknown): WsRoomsError {
+  if (error instanceof WsRoomsError) return error;
+  const status = httpStatusOf(error);
+  if (status !== undefined) {
+    const response = (error as { getResponse(): unknown }).getResponse();
+    const message =
+      typeof response === 'object' && response !== null && 'message' in response
+        ? (response as { message: unknown }).message
+        : (error as Error).message;
+    const code = status === 403 ? WsRoomsErrorCode.Forbidden : WsRoomsErrorCode.BadRequest;
+    const result = new WsRoomsError(code, Array.isArray(message) ? message.join('; ') : String(message));
+    if (Array.isArray(message)) Object.assign(result, { details: message });
+    return result;
+  }
+  const wsError = (error as { getError?: unknown } | null)?.getError;
+  if (typeof wsError === 'function') {
+    // Nest's WsException: its payload is meant for the client.
+    const payload = wsError.call(error) as unknown;
+    const message = typeof payload === 'string' ? payload : (error as Error).message;
+    const result = new WsRoomsError(WsRoomsErrorCode.BadRequest, message);
+    if (typeof payload === 'object' && payload !== null) Object.assign(result, { details: payload });
+    return result;
+  }
+  // An unexpected error: its text may hold internals, so the client gets a generic message.
+  return new WsRoomsError(WsRoomsErrorCode.HandlerError, 'Internal server error');
+}

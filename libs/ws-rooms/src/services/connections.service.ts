@@ -1,0 +1,60 @@
+import type { WsConnection } from '../interfaces/ws-connection.interface';
+import type { WsRoomsServer } from '../server/ws-rooms.server';
+import type { WsRoomsStats } from '../server/server-stats';
+
+/**
+ * Connections of one endpoint: look one up by id, iterate, count, disconnect. Lookups see this
+ * node's connections; `disconnect` and `countAll` reach every node of a multi-node setup. Inject it
+ * as `ConnectionsService` (default endpoint) or with `@InjectConnections(name)`.
+ */
+export class ConnectionsService {
+  /** @internal created by WsRoomsModule */
+  constructor(private readonly server: WsRoomsServer) {}
+
+  /** The local connection with this id. */
+  get<TData extends object = Record<string, unknown>>(id: string): WsConnection<TData> | undefined {
+    return this.server.getConnection(id) as WsConnection<TData> | undefined;
+  }
+
+  /** True when a connection with this id is on this node. */
+  has(id: string): boolean {
+    return this.server.getConnection(id) !== undefined;
+  }
+
+  /** Number of connections on this node. */
+  get count(): number {
+    return this.server.connectionCount;
+  }
+
+  /** Number of connections on every node. */
+  async countAll(): Promise<number> {
+    return (await this.server.store.connectionCount()).value;
+  }
+
+  /** Every connection on this node. */
+  values(): IterableIterator<WsConnection> {
+    return this.server.localConnections();
+  }
+
+  [Symbol.iterator](): IterableIterator<WsConnection> {
+    return this.values();
+  }
+
+  /**
+   * Disconnects a connection by id, wherever it is. Resolves false when there is no such connection.
+   * @param code 1000 (default) or an application code 3000–4999.
+   */
+  async disconnect(id: string, code = 1000, reason = ''): Promise<boolean> {
+    const local = this.server.getConnection(id);
+    if (local !== undefined) {
+      local.disconnect(code, reason);
+      return true;
+    }
+    return this.server.command({ kind: 'disconnect', connectionId: id, code, reason });
+  }
+
+  /** The endpoint's counters (see {@link WsRoomsStats}). */
+  stats(): Readonly<WsRoomsStats> {
+    return { ...this.server.stats };
+  }
+}

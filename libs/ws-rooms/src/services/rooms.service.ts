@@ -1,0 +1,73 @@
+import type { BroadcastOperator } from '../interfaces/broadcast-operator.interface';
+import { NotMe, type Target } from '../interfaces/targets';
+import type { EmitValue } from '../protocol/message-codec';
+import type { WsRoomsServer } from '../server/ws-rooms.server';
+import type { ClusterQueryResult } from '../store/room-store.interface';
+
+/**
+ * Rooms of one endpoint, from anywhere in the app (an HTTP controller, a queue consumer):
+ * broadcast to a room, a connection or everyone, move any connection in or out of rooms, and ask
+ * who is where. Inject it as `RoomsService` (default endpoint) or with `@InjectRooms(name)`.
+ */
+export class RoomsService {
+  /** @internal created by WsRoomsModule */
+  constructor(private readonly server: WsRoomsServer) {}
+
+  /** Starts a broadcast: `to(room)`, `to(connectionId)` or `to(All)`. `NotMe` needs a sender: use `connection.to`. */
+  to(target: Target): BroadcastOperator {
+    if (target === NotMe) {
+      throw new TypeError('RoomsService.to(NotMe): there is no sender here; use connection.to(NotMe) or to(All).except(id)');
+    }
+    return this.server.broadcastFrom(undefined).to(target);
+  }
+
+  /** Same as {@link RoomsService.to}. */
+  in(target: Target): BroadcastOperator {
+    return this.to(target);
+  }
+
+  /** Sends an event to every connection of the endpoint. */
+  emit(event: string, value?: EmitValue): void {
+    this.server.broadcastFrom(undefined).to('').emit(event, value);
+  }
+
+  /** Adds a connection to a room, wherever it is connected. Resolves false when no such connection exists. */
+  join(connectionId: string, room: string): Promise<boolean> {
+    return this.server.command({ kind: 'join', connectionId, room });
+  }
+
+  /** Removes a connection from a room. Resolves false when no such connection exists. */
+  leave(connectionId: string, room: string): Promise<boolean> {
+    return this.server.command({ kind: 'leave', connectionId, room });
+  }
+
+  /** Ids of the members of a room (a connection id names a room of one). */
+  async members(room: string): Promise<string[]> {
+    return (await this.server.store.members(room)).value;
+  }
+
+  /** Non-empty rooms (own-id rooms are not listed). */
+  async rooms(): Promise<string[]> {
+    return (await this.server.store.rooms()).value;
+  }
+
+  /** Rooms of one connection, its own-id room excluded. */
+  async roomsOf(connectionId: string): Promise<string[]> {
+    return (await this.server.store.roomsOf(connectionId)).value;
+  }
+
+  /** Number of members of a room. */
+  async count(room: string): Promise<number> {
+    return (await this.server.store.members(room)).value.length;
+  }
+
+  /** {@link RoomsService.members} with the `partial` flag a multi-node store sets when a node did not answer. */
+  membersDetailed(room: string): Promise<ClusterQueryResult<string[]>> {
+    return this.server.store.members(room);
+  }
+
+  /** {@link RoomsService.rooms} with the `partial` flag. */
+  roomsDetailed(): Promise<ClusterQueryResult<string[]>> {
+    return this.server.store.rooms();
+  }
+}

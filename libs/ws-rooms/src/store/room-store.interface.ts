@@ -1,0 +1,75 @@
+import type { RoomIndex } from './room-index';
+
+/** A broadcast as it travels between nodes: encoded once, never per recipient. */
+export interface OutboundBroadcast {
+  /** The encoded protocol message (not yet framed). */
+  readonly message: Buffer;
+  /** Send as a binary frame. */
+  readonly binary: boolean;
+  /** Rooms (or connection ids) to reach; `null` means every connection of the endpoint. */
+  readonly rooms: readonly string[] | null;
+  /** Rooms (or connection ids) whose members are skipped. */
+  readonly except: readonly string[];
+  /** Drop instead of queueing for connections that are already backed up. */
+  readonly volatile: boolean;
+}
+
+/** A membership or lifecycle command for a connection that may live on another node. */
+export type RemoteCommand =
+  | { readonly kind: 'join'; readonly connectionId: string; readonly room: string }
+  | { readonly kind: 'leave'; readonly connectionId: string; readonly room: string }
+  | { readonly kind: 'disconnect'; readonly connectionId: string; readonly code: number; readonly reason: string };
+
+/** The answer of a cluster-wide query; `partial` is true when a node did not answer in time. */
+export interface ClusterQueryResult<T> {
+  readonly value: T;
+  readonly partial: boolean;
+}
+
+/** What a store may call back on the node it serves. */
+export interface LocalNode {
+  /** The local membership index (read-only use). */
+  readonly index: RoomIndex;
+  /** Ids of the connections of this node. */
+  connectionIds(): IterableIterator<string>;
+  /** True when the connection lives on this node. */
+  hasConnection(connectionId: string): boolean;
+  /** Delivers a broadcast that another node published to this node's connections. */
+  deliverLocally(broadcast: OutboundBroadcast): void;
+  /** Runs a command for a local connection; false when the connection is not here. */
+  runLocally(command: RemoteCommand): boolean;
+}
+
+/**
+ * Room state beyond one process. The server keeps the local index itself and delivers to local
+ * members synchronously; the store is told about every membership change and every broadcast so
+ * that it can share them with other nodes, and it answers cluster-wide queries. Every method may be
+ * asynchronous so that a networked implementation (Redis) fits without changing callers.
+ * `MemoryRoomStore` is the single-node implementation.
+ */
+export interface RoomStore {
+  /** Called once when the endpoint starts. */
+  start(node: LocalNode): void | Promise<void>;
+  /** A local connection joined a room (after the local index was updated). */
+  joined(connectionId: string, room: string): void | Promise<void>;
+  /** A local connection left a room (after the local index was updated). */
+  left(connectionId: string, room: string): void | Promise<void>;
+  /** A local connection appeared. */
+  connected(connectionId: string): void | Promise<void>;
+  /** A local connection went away, leaving these rooms. */
+  disconnected(connectionId: string, rooms: readonly string[]): void | Promise<void>;
+  /** A broadcast already delivered locally; forward it to the other nodes. */
+  publish(broadcast: OutboundBroadcast): void;
+  /** Runs a command for a connection that is not on this node; resolves true when some node ran it. */
+  sendRemote(command: RemoteCommand): Promise<boolean>;
+  /** Members of a room across all nodes (connection ids). */
+  members(room: string): Promise<ClusterQueryResult<string[]>>;
+  /** Non-empty rooms across all nodes (own-id rooms excluded). */
+  rooms(): Promise<ClusterQueryResult<string[]>>;
+  /** Rooms of one connection, wherever it lives (own-id room excluded); empty when unknown. */
+  roomsOf(connectionId: string): Promise<ClusterQueryResult<string[]>>;
+  /** Number of connections across all nodes. */
+  connectionCount(): Promise<ClusterQueryResult<number>>;
+  /** Stops the store (called on shutdown). */
+  close(): Promise<void>;
+}
