@@ -44,12 +44,18 @@ class CoreGateway implements OnWsConnection, OnWsDisconnect {
   }
 
   @OnEvent('to-room')
-  toRoom(@ConnectedSocket() c: WsConnection, @MessageBody() body: { room: string; text: string }): void {
+  toRoom(
+    @ConnectedSocket() c: WsConnection,
+    @MessageBody() body: { room: string; text: string },
+  ): void {
     c.to(body.room).emit('said', body.text);
   }
 
   @OnEvent('to-rooms')
-  toRooms(@ConnectedSocket() c: WsConnection, @MessageBody() body: { rooms: string[]; except?: string; text: string }): void {
+  toRooms(
+    @ConnectedSocket() c: WsConnection,
+    @MessageBody() body: { rooms: string[]; except?: string; text: string },
+  ): void {
     let operator = c.to(body.rooms[0]);
     for (const room of body.rooms.slice(1)) operator = operator.to(room);
     if (body.except) operator = operator.except(body.except);
@@ -282,7 +288,11 @@ describe('core: events, rooms and targets over real sockets', () => {
       client.emit('join', room);
       await client.nextEvent('join');
     }
-    a.client.send('to-rooms', 4, JSON.stringify({ rooms: ['x', 'y'], except: 'z', text: 'xy-not-z' }));
+    a.client.send(
+      'to-rooms',
+      4,
+      JSON.stringify({ rooms: ['x', 'y'], except: 'z', text: 'xy-not-z' }),
+    );
     expect((await a.client.nextEvent('said')).payload).toBe('xy-not-z');
     expect((await b.client.nextEvent('said')).payload).toBe('xy-not-z');
     a.client.emit('to-all', 'marker');
@@ -323,7 +333,15 @@ describe('core: events, rooms and targets over real sockets', () => {
       const m = await a.client.nextEvent('t');
       got.push(`${m.type};${m.payload}`);
     }
-    expect(got).toEqual(['0;text', '1;42', '2;true', '3;\u0001\u0002\u00ff', '4;{"x":1}', '4;3.5', '4;null']);
+    expect(got).toEqual([
+      '0;text',
+      '1;42',
+      '2;true',
+      '3;\u0001\u0002\u00ff',
+      '4;{"x":1}',
+      '4;3.5',
+      '4;null',
+    ]);
     // Bytes that are not UTF-8 travel in a binary frame: a text frame would be invalid.
     expect(a.client.eventsNamed('t')[3].isBinary).toBe(true);
     expect(a.client.eventsNamed('t')[0].isBinary).toBe(false);
@@ -371,18 +389,25 @@ describe('core: events, rooms and targets over real sockets', () => {
     ['prefix only', 'iris-websocket-message:', 'WS_ROOMS_MALFORMED_MESSAGE'],
     ['no semicolon', 'iris-websocket-message:chat', 'WS_ROOMS_MALFORMED_MESSAGE'],
     ['no type digit', 'iris-websocket-message:typed-number;', 'WS_ROOMS_MALFORMED_MESSAGE'],
-    ['unknown type digit', 'iris-websocket-message:typed-number;9;x', 'WS_ROOMS_UNKNOWN_PAYLOAD_TYPE'],
+    [
+      'unknown type digit',
+      'iris-websocket-message:typed-number;9;x',
+      'WS_ROOMS_UNKNOWN_PAYLOAD_TYPE',
+    ],
     ['bad integer', 'iris-websocket-message:typed-number;1;x1', 'WS_ROOMS_INVALID_PAYLOAD'],
     ['bad JSON', 'iris-websocket-message:typed-object;4;{', 'WS_ROOMS_INVALID_PAYLOAD'],
     ['bad boolean', 'iris-websocket-message:typed-boolean;2;maybe', 'WS_ROOMS_INVALID_PAYLOAD'],
-  ])('malformed input (%s) gets an error event and the connection stays up', async (_name, raw, code) => {
-    const a = await connect();
-    a.client.sendRaw(raw);
-    const error = JSON.parse((await a.client.nextEvent('ws-rooms:error')).payload!);
-    expect(error.code).toBe(code);
-    a.client.send('typed-string', 0, 'still here');
-    expect((await a.client.nextEvent('typed-string')).payload).toBe('string:still here');
-  });
+  ])(
+    'malformed input (%s) gets an error event and the connection stays up',
+    async (_name, raw, code) => {
+      const a = await connect();
+      a.client.sendRaw(raw);
+      const error = JSON.parse((await a.client.nextEvent('ws-rooms:error')).payload!);
+      expect(error.code).toBe(code);
+      a.client.send('typed-string', 0, 'still here');
+      expect((await a.client.nextEvent('typed-string')).payload).toBe('string:still here');
+    },
+  );
 
   it('ignores events nobody handles, and reserved event names from clients', async () => {
     const a = await connect();

@@ -24,18 +24,34 @@
   if (window.WsRooms && window.WsRooms.WsRoomsClient) {
     client = new window.WsRooms.WsRoomsClient(url);
     client.onStateChange(setState);
-    client.on('chat', function (message) { show(String(message)); });
-    client.on('members', function (count) { members.textContent = String(count); });
+    client.on('chat', function (message) {
+      show(String(message));
+    });
+    client.on('members', function (count) {
+      members.textContent = String(count);
+    });
     // Rooms live on the server: this demo's server re-joins room1 in its connection hook on every
     // (re)connect, so nothing needs to be re-sent here.
-    client.onConnect(function () { setState('open'); });
+    client.onConnect(function () {
+      setState('open');
+    });
   } else {
     client = new Ws(url);
-    client.OnConnect(function () { setState('open'); });
-    client.OnDisconnect(function () { setState('closed'); });
-    client.On('chat', function (message) { show(message); });
-    client.On('members', function (count) { members.textContent = count; });
-    client.emit = function (event, value) { client.Emit(event, value); };
+    client.OnConnect(function () {
+      setState('open');
+    });
+    client.OnDisconnect(function () {
+      setState('closed');
+    });
+    client.On('chat', function (message) {
+      show(message);
+    });
+    client.On('members', function (count) {
+      members.textContent = count;
+    });
+    client.emit = function (event, value) {
+      client.Emit(event, value);
+    };
   }
   window.chatClient = client;
 

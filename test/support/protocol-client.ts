@@ -19,16 +19,21 @@ const PREFIX = 'iris-websocket-message:';
  */
 export class ProtocolClient {
   readonly received: ReceivedMessage[] = [];
-  private waiters: { match: (m: ReceivedMessage) => boolean; resolve: (m: ReceivedMessage) => void }[] = [];
+  private waiters: {
+    match: (m: ReceivedMessage) => boolean;
+    resolve: (m: ReceivedMessage) => void;
+  }[] = [];
   private readonly closed: Promise<{ code: number; reason: string }>;
-  private cursor = 0;
+  private readonly consumed = new Set<ReceivedMessage>();
 
   private constructor(
     readonly ws: WebSocket,
     readonly prefix: string,
   ) {
     ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary));
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
   }
 
   /** Opens a connection and waits for it to be open (or rejects with the handshake failure). */
@@ -69,24 +74,18 @@ export class ProtocolClient {
     this.ws.send(data, { binary });
   }
 
-  /** Waits for the next message (after those already consumed) that matches. */
-  next(match: (m: ReceivedMessage) => boolean = () => true, timeoutMs = 3000): Promise<ReceivedMessage> {
-    for (let i = this.cursor; i < this.received.length; i++) {
-      if (match(this.received[i])) {
-        this.cursor = i + 1;
-        return Promise.resolve(this.received[i]);
-      }
+  /** Waits for the oldest matching message not yet returned by `next` (each message is returned once). */
+  next(
+    match: (m: ReceivedMessage) => boolean = () => true,
+    timeoutMs = 3000,
+  ): Promise<ReceivedMessage> {
+    const found = this.received.find((m) => !this.consumed.has(m) && match(m));
+    if (found !== undefined) {
+      this.consumed.add(found);
+      return Promise.resolve(found);
     }
     return withTimeout(
-      new Promise<ReceivedMessage>((resolve) =>
-        this.waiters.push({
-          match,
-          resolve: (m) => {
-            this.cursor = this.received.indexOf(m) + 1;
-            resolve(m);
-          },
-        }),
-      ),
+      new Promise<ReceivedMessage>((resolve) => this.waiters.push({ match, resolve })),
       timeoutMs,
       'waiting for a message',
     );
@@ -117,9 +116,10 @@ export class ProtocolClient {
   private onMessage(raw: Buffer, isBinary: boolean): void {
     const message = parse(raw, isBinary, this.prefix);
     this.received.push(message);
-    const index = this.waiters.findIndex((w) => w.match(message) && this.received.indexOf(message) >= this.cursor);
+    const index = this.waiters.findIndex((w) => w.match(message));
     if (index !== -1) {
       const [waiter] = this.waiters.splice(index, 1);
+      this.consumed.add(message);
       waiter.resolve(message);
     }
   }
@@ -133,7 +133,13 @@ function parse(raw: Buffer, isBinary: boolean, prefix: string): ReceivedMessage 
   const event = rest.subarray(0, semicolon).toString('utf8');
   const type = rest[semicolon + 1] - 0x30;
   const payloadBytes = rest.subarray(semicolon + 3);
-  return { raw, isBinary, event, type, payload: type === 3 ? payloadBytes.toString('latin1') : payloadBytes.toString('utf8') };
+  return {
+    raw,
+    isBinary,
+    event,
+    type,
+    payload: type === 3 ? payloadBytes.toString('latin1') : payloadBytes.toString('utf8'),
+  };
 }
 
 /** Rejects when `promise` does not settle within `ms`. */
@@ -148,7 +154,11 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 }
 
 /** Resolves when `condition` becomes true, polling on the event loop; bounded by `timeoutMs`. */
-export async function eventually(condition: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
+export async function eventually(
+  condition: () => boolean,
+  timeoutMs = 3000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);

@@ -20,8 +20,13 @@ export async function startApp(
 ): Promise<RunningApp> {
   const moduleRef = await Test.createTestingModule(metadata).compile();
   const app = moduleRef.createNestApplication({ logger: false });
-  await configure?.(app);
-  await app.listen(0, '127.0.0.1');
+  try {
+    await configure?.(app);
+    await app.listen(0, '127.0.0.1');
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   const { port } = app.getHttpServer().address() as AddressInfo;
   let closed = false;
   return {

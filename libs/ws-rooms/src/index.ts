@@ -4,7 +4,10 @@
  */
 export { ConnectedSocket, MessageBody } from '@nestjs/websockets';
 export { WsRoomsModule } from './module/ws-rooms.module';
-export type { WsRoomsAsyncOptions, WsRoomsOptionsFactory } from './module/ws-rooms-async-options.interface';
+export type {
+  WsRoomsAsyncOptions,
+  WsRoomsOptionsFactory,
+} from './module/ws-rooms-async-options.interface';
 export type { WsRoomsOptions, UpgradeErrorContext } from './options/ws-rooms-options.interface';
 export { DEFAULT_ENDPOINT_NAME } from './options/resolve-options';
 export { isSameOrigin, normalizeOrigin } from './options/origin-policy';
@@ -13,7 +16,11 @@ export type { WsRoomsGatewayOptions } from './gateway/decorators/ws-rooms-gatewa
 export { OnEvent, OnWsEvent } from './gateway/decorators/on-event.decorator';
 export { OnMessage } from './gateway/decorators/on-message.decorator';
 export type { OnWsConnection, OnWsDisconnect } from './interfaces/lifecycle-hooks.interface';
-export type { WsConnection, DisconnectInfo, ConnectionEventListener } from './interfaces/ws-connection.interface';
+export type {
+  WsConnection,
+  DisconnectInfo,
+  ConnectionEventListener,
+} from './interfaces/ws-connection.interface';
 export type { BroadcastOperator } from './interfaces/broadcast-operator.interface';
 export { All, NotMe, Broadcast } from './interfaces/targets';
 export type { Target } from './interfaces/targets';
@@ -29,7 +36,13 @@ export { WsRoomsErrorCode } from './errors/error-codes';
 export { CloseCode } from './errors/close-codes';
 export { MessageCodec, assertEventName } from './protocol/message-codec';
 export type { DecodeResult, DecodedValue, EmitValue, JsonValue } from './protocol/message-codec';
-export { DEFAULT_PREFIX, LEGACY_PREFIX, PayloadType, ReservedEvent, RESERVED_EVENT_PREFIX } from './protocol/protocol.constants';
+export {
+  DEFAULT_PREFIX,
+  LEGACY_PREFIX,
+  PayloadType,
+  ReservedEvent,
+  RESERVED_EVENT_PREFIX,
+} from './protocol/protocol.constants';
 export { writeHttpError } from './http/write-http-error';
 export { MemoryRoomStore } from './store/memory-room-store';
 export { RoomIndex } from './store/room-index';

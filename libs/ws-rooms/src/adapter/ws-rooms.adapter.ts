@@ -29,7 +29,11 @@ interface AttachedServer {
  * also install it with `app.useWebSocketAdapter(new WsRoomsAdapter(app))` to serve Nest's own
  * `@WebSocketGateway({ path })` / `@SubscribeMessage()` gateways with the ws-rooms protocol and rooms.
  */
-export class WsRoomsAdapter implements WebSocketAdapter<WsRoomsServer, WsConnection, WsRoomsAdapterOptions> {
+export class WsRoomsAdapter implements WebSocketAdapter<
+  WsRoomsServer,
+  WsConnection,
+  WsRoomsAdapterOptions
+> {
   private readonly attached = new Map<WsRoomsServer, AttachedServer>();
 
   /** @param app the Nest application whose HTTP server the endpoints share, or an HTTP server. */
@@ -42,7 +46,9 @@ export class WsRoomsAdapter implements WebSocketAdapter<WsRoomsServer, WsConnect
   create(port: number, options: WsRoomsAdapterOptions = {}): WsRoomsServer {
     const server =
       options.server ??
-      new WsRoomsServer(resolveOptions({ ...options, endpoint: options.endpoint ?? options.path ?? '/' }));
+      new WsRoomsServer(
+        resolveOptions({ ...options, endpoint: options.endpoint ?? options.path ?? '/' }),
+      );
     let httpServer = this.appHttpServer();
     let ownsHttpServer = false;
     if (port > 0 && (httpServer === undefined || !isListeningOn(httpServer, port))) {
@@ -54,16 +60,22 @@ export class WsRoomsAdapter implements WebSocketAdapter<WsRoomsServer, WsConnect
       ownsHttpServer = true;
     }
     if (httpServer === undefined) {
-      throw new Error('ws-rooms: no HTTP server to attach to; create the app with NestFactory.create()');
+      throw new Error(
+        'ws-rooms: no HTTP server to attach to; create the app with NestFactory.create()',
+      );
     }
-    if (server.options.endpoint !== '') UpgradeRouter.of(httpServer).add(server.options.endpoint, server);
+    if (server.options.endpoint !== '')
+      UpgradeRouter.of(httpServer).add(server.options.endpoint, server);
     this.attached.set(server, { httpServer, ownsHttpServer });
     void server.start();
     return server;
   }
 
   /** Calls `callback(connection, request)` for every new connection (Nest's `handleConnection`). */
-  bindClientConnect(server: WsRoomsServer, callback: (client: WsConnection, request: unknown) => void): void {
+  bindClientConnect(
+    server: WsRoomsServer,
+    callback: (client: WsConnection, request: unknown) => void,
+  ): void {
     server.addConnectionHook((connection: Connection) => callback(connection, connection.request));
   }
 
@@ -93,9 +105,11 @@ export class WsRoomsAdapter implements WebSocketAdapter<WsRoomsServer, WsConnect
   async close(server: WsRoomsServer): Promise<void> {
     const attached = this.attached.get(server);
     this.attached.delete(server);
-    if (attached !== undefined) UpgradeRouter.of(attached.httpServer).remove(server.options.endpoint);
+    if (attached !== undefined)
+      UpgradeRouter.of(attached.httpServer).remove(server.options.endpoint);
     await server.shutdown();
-    if (attached?.ownsHttpServer) await new Promise<void>((resolve) => attached.httpServer.close(() => resolve()));
+    if (attached?.ownsHttpServer)
+      await new Promise<void>((resolve) => attached.httpServer.close(() => resolve()));
   }
 
   /** Shuts down every endpoint this adapter attached. */
@@ -109,7 +123,8 @@ export class WsRoomsAdapter implements WebSocketAdapter<WsRoomsServer, WsConnect
     if (!('get' in app) || typeof app.get !== 'function') return app as Server;
     const context = app as INestApplicationContext & { getHttpServer?: () => Server };
     if (typeof context.getHttpServer === 'function') return context.getHttpServer();
-    return context.get(HttpAdapterHost, { strict: false }).httpAdapter?.getHttpServer() as Server | undefined;
+    return context.get(HttpAdapterHost, { strict: false }).httpAdapter?.getHttpServer() as
+      Server | undefined;
   }
 }
 
@@ -118,10 +133,17 @@ function isListeningOn(server: Server, port: number): boolean {
   return typeof address === 'object' && address !== null && address.port === port;
 }
 
-async function respond(client: WsConnection, event: string, result: Observable<unknown>): Promise<void> {
-  const value = isObservable(result) ? await lastValueFrom(result, { defaultValue: undefined }) : await result;
+async function respond(
+  client: WsConnection,
+  event: string,
+  result: Observable<unknown>,
+): Promise<void> {
+  const value = isObservable(result)
+    ? await lastValueFrom(result, { defaultValue: undefined })
+    : await result;
   if (value === undefined || value === null || !client.isOpen) return;
   const response = value as { event?: unknown; data?: unknown };
-  if (typeof response.event === 'string' && 'data' in response) client.emit(response.event, response.data as EmitValue);
+  if (typeof response.event === 'string' && 'data' in response)
+    client.emit(response.event, response.data as EmitValue);
   else client.emit(event, value as EmitValue);
 }

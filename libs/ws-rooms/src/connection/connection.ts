@@ -21,7 +21,9 @@ const MAX_REASON_BYTES = 123;
  * The server-side state of one connection. Kept small on purpose (no per-connection closures or
  * timers): idle connections are what a websocket server mostly holds.
  */
-export class Connection<TData extends object = Record<string, unknown>> implements WsConnection<TData> {
+export class Connection<
+  TData extends object = Record<string, unknown>,
+> implements WsConnection<TData> {
   /** Frames waiting for the end of this event-loop turn: none, one, or several. */
   pending: Buffer | Buffer[] | null = null;
   pendingBytes = 0;

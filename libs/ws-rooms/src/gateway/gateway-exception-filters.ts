@@ -17,9 +17,14 @@ interface ResolvedFilter {
 export class GatewayExceptionFilters {
   private constructor(private readonly filters: readonly ResolvedFilter[]) {}
 
-  static forHandler(instance: object, handler: object, moduleRef: ModuleRef): GatewayExceptionFilters {
+  static forHandler(
+    instance: object,
+    handler: object,
+    moduleRef: ModuleRef,
+  ): GatewayExceptionFilters {
     const read = (target: object) =>
-      (Reflect.getMetadata(NEST_EXCEPTION_FILTERS_METADATA, target) as (ExceptionFilter | Type<ExceptionFilter>)[] | undefined) ?? [];
+      (Reflect.getMetadata(NEST_EXCEPTION_FILTERS_METADATA, target) as
+        (ExceptionFilter | Type<ExceptionFilter>)[] | undefined) ?? [];
     const declared = [...read(instance.constructor), ...read(handler)].reverse();
     return new GatewayExceptionFilters(declared.map((entry) => resolve(entry, moduleRef)));
   }
@@ -42,10 +47,20 @@ export class GatewayExceptionFilters {
   }
 }
 
-function resolve(entry: ExceptionFilter | Type<ExceptionFilter>, moduleRef: ModuleRef): ResolvedFilter {
+function resolve(
+  entry: ExceptionFilter | Type<ExceptionFilter>,
+  moduleRef: ModuleRef,
+): ResolvedFilter {
   const filter = typeof entry === 'function' ? instantiate(entry, moduleRef) : entry;
+  // `@Catch()` also records its list on the class prototype, because `constructor` does not lead back
+  // to the decorated class when a class decorator returned a Proxy or a mixin replaced it (Nest
+  // reads the prototype first for the same reason).
   const catches =
-    (Reflect.getMetadata(NEST_FILTER_CATCH_EXCEPTIONS, filter.constructor) as Type<unknown>[] | undefined) ?? [];
+    (Reflect.getMetadata(NEST_FILTER_CATCH_EXCEPTIONS, Object.getPrototypeOf(filter) as object) as
+      Type<unknown>[] | undefined) ??
+    (Reflect.getMetadata(NEST_FILTER_CATCH_EXCEPTIONS, filter.constructor) as
+      Type<unknown>[] | undefined) ??
+    [];
   return { filter, catches };
 }
 

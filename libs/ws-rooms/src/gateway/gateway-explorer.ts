@@ -1,5 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { type DiscoveryService, type ExternalContextCreator, MetadataScanner, type ModuleRef } from '@nestjs/core';
+import {
+  type DiscoveryService,
+  type ExternalContextCreator,
+  MetadataScanner,
+  type ModuleRef,
+} from '@nestjs/core';
 import {
   NEST_PARAM_ARGS_METADATA,
   NEST_WS_PARAM_PAYLOAD,
@@ -55,10 +60,11 @@ export class GatewayExplorer {
     let count = 0;
     for (const wrapper of this.discovery.getProviders()) {
       const { instance, metatype } = wrapper;
-      if (!instance || !metatype || typeof instance !== 'object') continue;
-      const metadata = Reflect.getMetadata(WS_ROOMS_GATEWAY_METADATA, metatype) as WsRoomsGatewayMetadata | undefined;
+      if (!metatype || typeof metatype !== 'function') continue;
+      const metadata = Reflect.getMetadata(WS_ROOMS_GATEWAY_METADATA, metatype) as
+        WsRoomsGatewayMetadata | undefined;
       if (metadata === undefined || metadata.endpoint !== this.server.name) continue;
-      if (!wrapper.isDependencyTreeStatic()) {
+      if (!wrapper.isDependencyTreeStatic() || !instance || typeof instance !== 'object') {
         throw new WsRoomsError(
           WsRoomsErrorCode.InvalidGateway,
           `ws-rooms: gateway ${metatype.name} must be a singleton (it or a dependency is request- or transient-scoped)`,
@@ -78,11 +84,17 @@ export class GatewayExplorer {
       const events = Reflect.getMetadata(WS_ROOMS_EVENT_METADATA, method) as string[] | undefined;
       const isNative = Reflect.getMetadata(WS_ROOMS_NATIVE_METADATA, method) === true;
       if (events === undefined && !isNative) continue;
-      const call = this.createHandler(instance, methodName, method as (...args: unknown[]) => unknown);
+      const call = this.createHandler(
+        instance,
+        methodName,
+        method as (...args: unknown[]) => unknown,
+      );
       const bodyType = this.declaredBodyType(instance, methodName);
       for (const event of events ?? []) {
         if (this.server.hasEventHandler(event)) {
-          this.logger.warn(`event "${event}" has several handlers; they all run, in registration order`);
+          this.logger.warn(
+            `event "${event}" has several handlers; they all run, in registration order`,
+          );
         }
         this.server.addEventHandler(event, (connection, value) =>
           call(connection, coercePayload(value, bodyType), event),
@@ -102,10 +114,14 @@ export class GatewayExplorer {
       this.server.addConnectionHook((connection) => instance.onWsConnection!(connection));
     } else if (typeof instance.handleConnection === 'function') {
       // `OnGatewayConnection` of @nestjs/websockets, for gateways ported from platform-ws.
-      this.server.addConnectionHook((connection) => instance.handleConnection!(connection, connection.request));
+      this.server.addConnectionHook((connection) =>
+        instance.handleConnection!(connection, connection.request),
+      );
     }
     if (typeof instance.onWsDisconnect === 'function') {
-      this.server.addDisconnectHook((connection, info: DisconnectInfo) => instance.onWsDisconnect!(connection, info));
+      this.server.addDisconnectHook((connection, info: DisconnectInfo) =>
+        instance.onWsDisconnect!(connection, info),
+      );
     } else if (typeof instance.handleDisconnect === 'function') {
       this.server.addDisconnectHook((connection) => instance.handleDisconnect!(connection));
     }
@@ -147,11 +163,14 @@ export class GatewayExplorer {
 
   /** The declared type of the whole-payload `@MessageBody()` parameter, if any. */
   private declaredBodyType(instance: object, methodName: string): unknown {
-    const params = Reflect.getMetadata(NEST_PARAM_ARGS_METADATA, instance.constructor, methodName) as
-      | Record<string, ParamMetadata>
-      | undefined;
+    const params = Reflect.getMetadata(
+      NEST_PARAM_ARGS_METADATA,
+      instance.constructor,
+      methodName,
+    ) as Record<string, ParamMetadata> | undefined;
     if (params === undefined) return undefined;
-    const types = Reflect.getMetadata('design:paramtypes', instance, methodName) as unknown[] | undefined;
+    const types = Reflect.getMetadata('design:paramtypes', instance, methodName) as
+      unknown[] | undefined;
     for (const [key, param] of Object.entries(params)) {
       if (Number(key.split(':')[0]) !== NEST_WS_PARAM_PAYLOAD) continue;
       if (param.data !== undefined && param.data !== null) return undefined;

@@ -23,7 +23,9 @@ export function loadClientScript(file: string = CLIENT_SCRIPT_FILE): LoadedScrip
     body = readFileSync(file, 'utf8');
     modified = statSync(file).mtime;
   } catch {
-    throw new Error(`ws-rooms: the browser client script ${file} is missing; build it with "npm run build:client"`);
+    throw new Error(
+      `ws-rooms: the browser client script ${file} is missing; build it with "npm run build:client"`,
+    );
   }
   const script: LoadedScript = {
     body,
@@ -56,7 +58,8 @@ export function serveClientScript(adapter: AbstractHttpAdapter, path: string): v
         ? String(ifNoneMatch)
             .split(',')
             .some((tag) => tag.trim() === script.etag || tag.trim() === '*')
-        : ifModifiedSince !== undefined && Date.parse(String(ifModifiedSince)) >= Date.parse(script.lastModified);
+        : ifModifiedSince !== undefined &&
+          Date.parse(String(ifModifiedSince)) >= Date.parse(script.lastModified);
     if (fresh) {
       adapter.status(response, 304);
       adapter.end(response);

@@ -1,5 +1,15 @@
-import { type BeforeApplicationShutdown, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
-import type { DiscoveryService, ExternalContextCreator, HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import {
+  type BeforeApplicationShutdown,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleInit,
+} from '@nestjs/common';
+import type {
+  DiscoveryService,
+  ExternalContextCreator,
+  HttpAdapterHost,
+  ModuleRef,
+} from '@nestjs/core';
 import { WsRoomsAdapter } from '../adapter/ws-rooms.adapter';
 import { WsRoomsErrorCode } from '../errors/error-codes';
 import { WsRoomsError } from '../errors/ws-rooms.error';
@@ -11,7 +21,9 @@ import type { WsRoomsServer } from '../server/ws-rooms.server';
  * Brings one endpoint to life with the application: serves the client script, binds the gateways,
  * attaches to the HTTP server at bootstrap, and shuts down gracefully before the HTTP server closes.
  */
-export class EndpointHost implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+export class EndpointHost
+  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown
+{
   private readonly logger: Logger;
   private adapter: WsRoomsAdapter | undefined;
 
@@ -34,7 +46,12 @@ export class EndpointHost implements OnModuleInit, OnApplicationBootstrap, Befor
 
   async onApplicationBootstrap(): Promise<void> {
     const { endpoint } = this.server.options;
-    const gateways = new GatewayExplorer(this.server, this.discovery, this.contextCreator, this.moduleRef).explore();
+    const gateways = new GatewayExplorer(
+      this.server,
+      this.discovery,
+      this.contextCreator,
+      this.moduleRef,
+    ).explore();
     if (endpoint === '') {
       this.logger.log('endpoint is empty: the websocket server is disabled');
       return;
@@ -49,7 +66,9 @@ export class EndpointHost implements OnModuleInit, OnApplicationBootstrap, Befor
     this.adapter = new WsRoomsAdapter(httpServer);
     this.adapter.create(0, { server: this.server });
     await this.server.start();
-    this.logger.log(`websocket endpoint ${endpoint} ready (${gateways} gateway${gateways === 1 ? '' : 's'})`);
+    this.logger.log(
+      `websocket endpoint ${endpoint} ready (${gateways} gateway${gateways === 1 ? '' : 's'})`,
+    );
   }
 
   async beforeApplicationShutdown(): Promise<void> {

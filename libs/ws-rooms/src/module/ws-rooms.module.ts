@@ -1,5 +1,11 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
-import { DiscoveryModule, DiscoveryService, ExternalContextCreator, HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import {
+  DiscoveryModule,
+  DiscoveryService,
+  ExternalContextCreator,
+  HttpAdapterHost,
+  ModuleRef,
+} from '@nestjs/core';
 import {
   getConnectionsServiceToken,
   getRoomsServiceToken,
@@ -14,7 +20,10 @@ import { WsRoomsServer } from '../server/ws-rooms.server';
 import { ConnectionsService } from '../services/connections.service';
 import { RoomsService } from '../services/rooms.service';
 import { EndpointHost } from './endpoint-host';
-import type { WsRoomsAsyncOptions, WsRoomsOptionsFactory } from './ws-rooms-async-options.interface';
+import type {
+  WsRoomsAsyncOptions,
+  WsRoomsOptionsFactory,
+} from './ws-rooms-async-options.interface';
 
 /**
  * The ws-rooms module: one import per websocket endpoint. It is global, so `RoomsService` and
@@ -30,13 +39,18 @@ export class WsRoomsModule {
   /** Registers an endpoint from its path, or from options validated right away. */
   static forRoot(options: string | WsRoomsOptions): DynamicModule {
     const resolved = resolveOptions(options);
-    return this.build(resolved.name, { provide: getWsRoomsOptionsToken(resolved.name), useValue: resolved });
+    return this.build(resolved.name, {
+      provide: getWsRoomsOptionsToken(resolved.name),
+      useValue: resolved,
+    });
   }
 
   /** Registers an endpoint whose options come from DI; they are validated when the factory returns. */
   static forRootAsync(options: WsRoomsAsyncOptions): DynamicModule {
     const name = options.name ?? DEFAULT_ENDPOINT_NAME;
-    const sources = [options.useFactory, options.useClass, options.useExisting].filter((source) => source !== undefined);
+    const sources = [options.useFactory, options.useClass, options.useExisting].filter(
+      (source) => source !== undefined,
+    );
     if (sources.length !== 1) {
       throw new WsRoomsError(
         WsRoomsErrorCode.InvalidOption,
@@ -45,9 +59,12 @@ export class WsRoomsModule {
     }
     const providers: Provider[] = [];
     let optionsProvider: Provider;
-    const withName = (value: WsRoomsOptions) => resolveOptions({ ...value, name: value.name ?? name });
+    const withName = (value: WsRoomsOptions) =>
+      resolveOptions({ ...value, name: value.name ?? name });
     if (options.useFactory !== undefined) {
-      const factory = options.useFactory as (...args: unknown[]) => WsRoomsOptions | Promise<WsRoomsOptions>;
+      const factory = options.useFactory as (
+        ...args: unknown[]
+      ) => WsRoomsOptions | Promise<WsRoomsOptions>;
       optionsProvider = {
         provide: getWsRoomsOptionsToken(name),
         useFactory: async (...args: unknown[]) => withName(await factory(...args)),
@@ -58,7 +75,8 @@ export class WsRoomsModule {
       if (options.useClass !== undefined) providers.push(options.useClass);
       optionsProvider = {
         provide: getWsRoomsOptionsToken(name),
-        useFactory: async (factory: WsRoomsOptionsFactory) => withName(await factory.createWsRoomsOptions()),
+        useFactory: async (factory: WsRoomsOptionsFactory) =>
+          withName(await factory.createWsRoomsOptions()),
         inject: [factoryClass],
       };
     }
@@ -82,7 +100,11 @@ export class WsRoomsModule {
         useFactory: (options: ResolvedWsRoomsOptions) => new WsRoomsServer(options, options.store),
         inject: [getWsRoomsOptionsToken(name)],
       },
-      { provide: roomsToken, useFactory: (server: WsRoomsServer) => new RoomsService(server), inject: [serverToken] },
+      {
+        provide: roomsToken,
+        useFactory: (server: WsRoomsServer) => new RoomsService(server),
+        inject: [serverToken],
+      },
       {
         provide: connectionsToken,
         useFactory: (server: WsRoomsServer) => new ConnectionsService(server),
@@ -108,6 +130,12 @@ export class WsRoomsModule {
       );
       exported.push(RoomsService, ConnectionsService);
     }
-    return { module: WsRoomsModule, global: true, imports: [DiscoveryModule, ...imports], providers, exports: exported };
+    return {
+      module: WsRoomsModule,
+      global: true,
+      imports: [DiscoveryModule, ...imports],
+      providers,
+      exports: exported,
+    };
   }
 }

@@ -1,6 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 
-const DEFAULT_PORTS: Readonly<Record<string, string>> = { 'http:': '80', 'https:': '443', 'ws:': '80', 'wss:': '443' };
+const DEFAULT_PORTS: Readonly<Record<string, string>> = {
+  'http:': '80',
+  'https:': '443',
+  'ws:': '80',
+  'wss:': '443',
+};
 
 /**
  * Normalises an origin to `scheme://host[:port]` in lower case with the scheme's default port removed,
@@ -14,7 +19,14 @@ export function normalizeOrigin(origin: string): string | null {
   } catch {
     return null;
   }
-  if (!url.host || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) {
+  if (
+    !url.host ||
+    (url.pathname !== '/' && url.pathname !== '') ||
+    url.search ||
+    url.hash ||
+    url.username ||
+    url.password
+  ) {
     return null;
   }
   const port = url.port && url.port !== DEFAULT_PORTS[url.protocol] ? `:${url.port}` : '';
@@ -49,7 +61,9 @@ export class OriginPolicy {
   constructor(allowedOrigins: readonly string[]) {
     this.allowAll = allowedOrigins.includes('*');
     this.allowed = new Set(
-      allowedOrigins.filter((origin) => origin !== '*').map((origin) => normalizeOrigin(origin) as string),
+      allowedOrigins
+        .filter((origin) => origin !== '*')
+        .map((origin) => normalizeOrigin(origin) as string),
     );
   }
 

@@ -18,9 +18,13 @@ const DEFAULT_PONG_TIMEOUT = 60_000;
  * @throws WsRoomsError `WS_ROOMS_INVALID_OPTION`
  */
 export function resolveOptions(input: string | WsRoomsOptions): ResolvedWsRoomsOptions {
+  // Checked before the spread below, which would turn null or a number into an empty object.
+  if (input === null || (typeof input !== 'string' && typeof input !== 'object')) {
+    fail('options must be an object or an endpoint path');
+  }
   const options: WsRoomsOptions = typeof input === 'string' ? { endpoint: input } : { ...input };
-  if (options === null || typeof options !== 'object') fail('options must be an object or an endpoint path');
-  if (typeof options.endpoint !== 'string') fail('"endpoint" must be a string (an empty string disables the server)');
+  if (typeof options.endpoint !== 'string')
+    fail('"endpoint" must be a string (an empty string disables the server)');
   if (options.endpoint !== '' && !options.endpoint.startsWith('/')) {
     fail(`"endpoint" must start with "/", got ${JSON.stringify(options.endpoint)}`);
   }
@@ -30,25 +34,39 @@ export function resolveOptions(input: string | WsRoomsOptions): ResolvedWsRoomsO
     fail(`"pingPeriod" (${pingPeriod}) must be less than "pongTimeout" (${pongTimeout})`);
   }
   const prefix = options.prefix ?? DEFAULT_PREFIX;
-  if (typeof prefix !== 'string' || prefix.length === 0) fail('"prefix" must be a non-empty string');
+  if (typeof prefix !== 'string' || prefix.length === 0)
+    fail('"prefix" must be a non-empty string');
   const name = options.name ?? DEFAULT_ENDPOINT_NAME;
   if (typeof name !== 'string' || name.length === 0) fail('"name" must be a non-empty string');
   const clientScriptPath = options.clientScriptPath ?? '/iris-ws.js';
-  if (clientScriptPath !== false && (typeof clientScriptPath !== 'string' || !clientScriptPath.startsWith('/'))) {
-    fail(`"clientScriptPath" must be a path starting with "/" or false, got ${JSON.stringify(clientScriptPath)}`);
+  if (
+    clientScriptPath !== false &&
+    (typeof clientScriptPath !== 'string' || !clientScriptPath.startsWith('/'))
+  ) {
+    fail(
+      `"clientScriptPath" must be a path starting with "/" or false, got ${JSON.stringify(clientScriptPath)}`,
+    );
   }
   const allowedOrigins = options.allowedOrigins ?? [];
   if (!Array.isArray(allowedOrigins)) fail('"allowedOrigins" must be an array of origins');
   for (const origin of allowedOrigins) {
     if (origin !== '*' && normalizeOrigin(origin) === null) {
-      fail(`"allowedOrigins" entry ${JSON.stringify(origin)} is not an origin (scheme://host[:port])`);
+      fail(
+        `"allowedOrigins" entry ${JSON.stringify(origin)} is not an origin (scheme://host[:port])`,
+      );
     }
   }
-  if (options.store !== undefined && (typeof options.store !== 'object' || typeof options.store.publish !== 'function')) {
+  if (
+    options.store !== undefined &&
+    (options.store === null ||
+      typeof options.store !== 'object' ||
+      typeof options.store.publish !== 'function')
+  ) {
     fail('"store" must implement RoomStore');
   }
   for (const key of ['checkOrigin', 'idGenerator', 'error', 'onError'] as const) {
-    if (options[key] !== undefined && typeof options[key] !== 'function') fail(`"${key}" must be a function`);
+    if (options[key] !== undefined && typeof options[key] !== 'function')
+      fail(`"${key}" must be a function`);
   }
   return {
     endpoint: options.endpoint,
@@ -63,7 +81,9 @@ export function resolveOptions(input: string | WsRoomsOptions): ResolvedWsRoomsO
     readBufferSize: nonNegativeInteger(options, 'readBufferSize', 0),
     writeBufferSize: positiveInteger(options, 'writeBufferSize', 64 * 1024),
     headers: booleanOption(options, 'headers', true),
-    error: options.error ?? ((context, status, reason) => writeHttpError(context.socket, status, reason)),
+    error:
+      options.error ??
+      ((context, status, reason) => writeHttpError(context.socket, status, reason)),
     checkOrigin: options.checkOrigin,
     allowedOrigins: [...allowedOrigins],
     idGenerator: options.idGenerator ?? generateConnectionId,

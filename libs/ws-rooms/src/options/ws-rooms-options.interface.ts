@@ -88,8 +88,11 @@ export interface WsRoomsOptions {
    */
   headers?: boolean;
   /**
-   * Answers a refused upgrade (bad origin, unknown path, malformed handshake). The default writes
-   * the status with the reason as a plain-text body and closes the socket.
+   * Answers an upgrade that ws-rooms refuses: an origin that is not allowed (403), an id that could
+   * not be assigned (500), a server that is shutting down (503). The default writes the status with
+   * the reason as a plain-text body and closes the socket. Handshakes that are malformed at the
+   * websocket level are answered by `ws` itself (400, with `Sec-WebSocket-Version` where the RFC asks
+   * for it), and upgrades to a path no endpoint serves get 404.
    * @default writeHttpError
    */
   error?: (context: UpgradeErrorContext, status: number, reason: string) => void;
@@ -136,10 +139,12 @@ export interface WsRoomsOptions {
 }
 
 /** The options once defaults are applied; what the server runs with. */
-export interface ResolvedWsRoomsOptions
-  extends Required<
-    Omit<WsRoomsOptions, 'checkOrigin' | 'onError' | 'idGenerator' | 'error' | 'allowedOrigins' | 'store'>
-  > {
+export interface ResolvedWsRoomsOptions extends Required<
+  Omit<
+    WsRoomsOptions,
+    'checkOrigin' | 'onError' | 'idGenerator' | 'error' | 'allowedOrigins' | 'store'
+  >
+> {
   readonly checkOrigin: WsRoomsOptions['checkOrigin'];
   readonly onError: WsRoomsOptions['onError'];
   readonly idGenerator: NonNullable<WsRoomsOptions['idGenerator']>;

@@ -18,7 +18,8 @@ export type EmitValue =
 export type DecodedValue = string | number | boolean | Buffer | JsonValue;
 
 /** A value that `JSON.parse` can produce. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** An inbound message that starts with the prefix and decoded cleanly. */
 export interface DecodedEventMessage {
@@ -78,7 +79,10 @@ export class MessageCodec {
     const nameStart = this.prefixBytes.length;
     const nameEnd = data.indexOf(SEMICOLON, nameStart);
     if (nameEnd === -1) {
-      return malformed(WsRoomsErrorCode.MalformedMessage, 'event message without ";" after the event name');
+      return malformed(
+        WsRoomsErrorCode.MalformedMessage,
+        'event message without ";" after the event name',
+      );
     }
     if (nameEnd === nameStart) {
       return malformed(WsRoomsErrorCode.MalformedMessage, 'event message with an empty event name');
@@ -86,11 +90,19 @@ export class MessageCodec {
     const event = data.toString('utf8', nameStart, nameEnd);
     const digitAt = nameEnd + 1;
     if (digitAt >= data.length) {
-      return malformed(WsRoomsErrorCode.MalformedMessage, `event "${event}" has no type digit`, event);
+      return malformed(
+        WsRoomsErrorCode.MalformedMessage,
+        `event "${event}" has no type digit`,
+        event,
+      );
     }
     const digit = data[digitAt];
     if (digit < DIGIT_ZERO || digit > DIGIT_NINE) {
-      return malformed(WsRoomsErrorCode.MalformedMessage, `event "${event}" has no type digit`, event);
+      return malformed(
+        WsRoomsErrorCode.MalformedMessage,
+        `event "${event}" has no type digit`,
+        event,
+      );
     }
     const type = digit - DIGIT_ZERO;
     // One separator character follows the digit; a message that ends right after it has an empty payload.
@@ -132,9 +144,10 @@ export class MessageCodec {
     const head = this.prefix + event + ';';
     if (typeof value === 'string') return Buffer.from(head + '0;' + value, 'utf8');
     if (typeof value === 'number' && Number.isSafeInteger(value)) {
-      return Buffer.from(head + '1;' + String(value), 'latin1');
+      return Buffer.from(head + '1;' + String(value), 'utf8');
     }
-    if (typeof value === 'boolean') return Buffer.from(head + (value ? '2;true' : '2;false'), 'utf8');
+    if (typeof value === 'boolean')
+      return Buffer.from(head + (value ? '2;true' : '2;false'), 'utf8');
     if (value instanceof Uint8Array) {
       const headBytes = Buffer.from(head + '3;', 'utf8');
       return Buffer.concat([headBytes, value], headBytes.length + value.length);

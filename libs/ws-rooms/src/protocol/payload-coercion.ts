@@ -30,18 +30,27 @@ function toText(value: DecodedValue): string {
 
 function toNumber(value: DecodedValue): number {
   if (typeof value === 'number') return value;
-  if (typeof value === 'string' && DECIMAL_NUMBER.test(value.trim())) return Number(value);
+  if (typeof value === 'string' && isFiniteDecimal(value.trim())) return Number(value);
   if (Buffer.isBuffer(value)) {
     const text = value.toString('utf8').trim();
-    if (DECIMAL_NUMBER.test(text)) return Number(text);
+    if (isFiniteDecimal(text)) return Number(text);
   }
   throw conversionError(value, 'number');
+}
+
+/** Decimal text whose value is finite: `1e999` would become Infinity, which no payload type carries. */
+function isFiniteDecimal(text: string): boolean {
+  return DECIMAL_NUMBER.test(text) && Number.isFinite(Number(text));
 }
 
 function toBoolean(value: DecodedValue): boolean {
   if (typeof value === 'boolean') return value;
   const text =
-    typeof value === 'string' ? value : typeof value === 'number' || Buffer.isBuffer(value) ? String(value) : null;
+    typeof value === 'string'
+      ? value
+      : typeof value === 'number' || Buffer.isBuffer(value)
+        ? String(value)
+        : null;
   if (text !== null && TRUE_WORDS.has(text)) return true;
   if (text !== null && FALSE_WORDS.has(text)) return false;
   throw conversionError(value, 'boolean');

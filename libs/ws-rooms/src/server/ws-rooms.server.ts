@@ -66,7 +66,10 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     scheduler: Scheduler = systemScheduler,
   ) {
     this.codec = new MessageCodec(options.prefix);
-    this.limits = { maxBufferedBytes: options.maxBufferedBytes, writeBufferSize: options.writeBufferSize };
+    this.limits = {
+      maxBufferedBytes: options.maxBufferedBytes,
+      writeBufferSize: options.writeBufferSize,
+    };
     this.originPolicy = new OriginPolicy(options.allowedOrigins);
     this.logger = new Logger(`WsRooms:${options.name}`);
     this.scheduler = scheduler;
@@ -129,7 +132,9 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     if (this.started) return;
     this.started = true;
     if (this.originPolicy.allowsEveryOrigin && this.options.checkOrigin === undefined) {
-      this.logger.warn('allowedOrigins contains "*": every origin may open a websocket to this endpoint');
+      this.logger.warn(
+        'allowedOrigins contains "*": every origin may open a websocket to this endpoint',
+      );
     }
     await this.store.start({
       index: this.index,
@@ -266,7 +271,8 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     this.stats.bytesIn += data.length;
     const decoded = this.codec.decode(data);
     if (decoded.kind === 'native') {
-      for (const handler of this.nativeHandlers) this.invoke(connection, undefined, () => handler(connection, data));
+      for (const handler of this.nativeHandlers)
+        this.invoke(connection, undefined, () => handler(connection, data));
       for (const listener of connection.nativeMessageListeners) {
         this.invoke(connection, undefined, () => listener(data), false);
       }
@@ -290,7 +296,8 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
       return;
     }
     if (handlers !== undefined) {
-      for (const handler of handlers) this.invoke(connection, event, () => handler(connection, value, event));
+      for (const handler of handlers)
+        this.invoke(connection, event, () => handler(connection, value, event));
     }
     for (const listener of listeners) this.invoke(connection, event, () => listener(value), false);
   }
@@ -299,7 +306,12 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
    * Runs one handler: its return value (or resolved value) goes back to the sender, its error
    * becomes an error event to the sender. Nothing a handler does can throw out of here.
    */
-  private invoke(connection: Connection, event: string | undefined, call: () => unknown, replies = true): void {
+  private invoke(
+    connection: Connection,
+    event: string | undefined,
+    call: () => unknown,
+    replies = true,
+  ): void {
     let result: unknown;
     try {
       result = call();
@@ -324,7 +336,10 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     try {
       if (isWsResponse(value)) connection.emit(value.event, value.data as EmitValue);
       else if (event !== undefined) connection.emit(event, value as EmitValue);
-      else connection.emitMessage(typeof value === 'string' || value instanceof Uint8Array ? value : JSON.stringify(value));
+      else
+        connection.emitMessage(
+          typeof value === 'string' || value instanceof Uint8Array ? value : JSON.stringify(value),
+        );
     } catch (error) {
       this.handlerFailed(connection, event, error);
     }
@@ -354,7 +369,10 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
 
   encodeNative(data: string | Uint8Array): Buffer {
     if (typeof data === 'string') return Buffer.from(data, 'utf8');
-    if (data instanceof Uint8Array) return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (data instanceof Uint8Array)
+      return Buffer.isBuffer(data)
+        ? data
+        : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     throw new TypeError('emitMessage(): data must be a string or a Uint8Array');
   }
 
@@ -401,7 +419,8 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     const excluded = except.length === 0 ? null : this.expand(except);
     if (rooms === null) {
       for (const connection of this.connections.values()) {
-        if (excluded === null || !excluded.has(connection.id)) this.deliver(connection, frame, isVolatile);
+        if (excluded === null || !excluded.has(connection.id))
+          this.deliver(connection, frame, isVolatile);
       }
       return;
     }
@@ -467,12 +486,14 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
   async join(connection: Connection, room: string): Promise<void> {
     assertRoomName(room);
     if (connection.closed || room === connection.id) return;
-    if (this.index.add(connection.id, room)) await this.settle(this.store.joined(connection.id, room));
+    if (this.index.add(connection.id, room))
+      await this.settle(this.store.joined(connection.id, room));
   }
 
   async leave(connection: Connection, room: string): Promise<void> {
     assertRoomName(room);
-    if (this.index.remove(connection.id, room)) await this.settle(this.store.left(connection.id, room));
+    if (this.index.remove(connection.id, room))
+      await this.settle(this.store.left(connection.id, room));
   }
 
   /** Runs a join/leave/disconnect for a connection here or, through the store, on another node. */
@@ -512,7 +533,8 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     const rooms = this.index.removeAll(connection.id);
     this.track(this.store.disconnected(connection.id, rooms));
     const info: DisconnectInfo = { code, reason, initiator };
-    for (const hook of this.disconnectHooks) this.runDisconnectListener(connection, () => hook(connection, info));
+    for (const hook of this.disconnectHooks)
+      this.runDisconnectListener(connection, () => hook(connection, info));
     for (const listener of connection.takeDisconnectListeners()) {
       this.runDisconnectListener(connection, () => listener(info));
     }
@@ -521,6 +543,9 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     } else if (initiator === 'server' && connection.ws.readyState === WebSocket.OPEN) {
       this.connectionsClosing.add(connection);
       connection.ws.once('close', () => this.connectionsClosing.delete(connection));
+      // A connection held by an asynchronous hook is paused: it must read the peer's close frame,
+      // or the close would wait for closeTimeout. Its messages are ignored once it is closed.
+      if (connection.ws.isPaused) connection.ws.resume();
       connection.ws.close(code, reason);
     }
   }
@@ -554,7 +579,8 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
       // A peer that does not answer pings will not answer a close frame either.
       this.close(connection, 1006, 'pong timeout', 'server', true);
     },
-    writeTimedOut: (connection: Connection) => this.cutSlowConsumer(connection, 'send queue did not drain within writeTimeout'),
+    writeTimedOut: (connection: Connection) =>
+      this.cutSlowConsumer(connection, 'send queue did not drain within writeTimeout'),
   };
 
   // ---- bookkeeping ----
@@ -598,12 +624,32 @@ function onSocketPong(this: TaggedWebSocket): void {
 
 function onSocketClose(this: TaggedWebSocket, code: number, reason: Buffer): void {
   const connection = this[kConnection];
-  if (connection !== undefined) (connection.host as WsRoomsServer).onSocketClosed(connection, code, reason);
+  if (connection !== undefined)
+    (connection.host as WsRoomsServer).onSocketClosed(connection, code, reason);
 }
 
-function onSocketError(this: TaggedWebSocket): void {
-  // `ws` follows every error with 'close' (with 1002/1007/1009 as appropriate); the close path
-  // does the cleanup. The listener must exist so that an error never becomes an uncaught exception.
+function onSocketError(this: TaggedWebSocket, error: Error & { code?: string }): void {
+  // `ws` has already sent the close frame (1002/1007/1008/1009) and stops reading, so its 'close'
+  // would report 1006 from the client: end the connection here, with the code that was sent.
+  // The listener must exist anyway, so that an error never becomes an uncaught exception.
+  const connection = this[kConnection];
+  if (connection !== undefined)
+    (connection.host as WsRoomsServer).close(connection, closeCodeOf(error), '');
+}
+
+/** The close code `ws` sends for a receiver error (its own status code is not exported). */
+function closeCodeOf(error: { code?: string }): number {
+  switch (error.code) {
+    case 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH':
+    case 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH':
+      return CloseCode.MessageTooBig;
+    case 'WS_ERR_INVALID_UTF8':
+      return CloseCode.InvalidPayload;
+    case 'WS_ERR_TOO_MANY_BUFFERED_PARTS':
+      return CloseCode.PolicyViolation;
+    default:
+      return CloseCode.ProtocolError;
+  }
 }
 
 function toBuffer(data: WebSocket.RawData): Buffer {
@@ -613,7 +659,11 @@ function toBuffer(data: WebSocket.RawData): Buffer {
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
 }
 
 function isWsResponse(value: unknown): value is { event: string; data: unknown } {
@@ -628,7 +678,10 @@ function isWsResponse(value: unknown): value is { event: string; data: unknown }
 
 function assertRoomName(room: string): void {
   if (typeof room !== 'string' || room.length === 0) {
-    throw new WsRoomsError(WsRoomsErrorCode.InvalidRoomName, `Invalid room name ${JSON.stringify(room)}: it must be a non-empty string`);
+    throw new WsRoomsError(
+      WsRoomsErrorCode.InvalidRoomName,
+      `Invalid room name ${JSON.stringify(room)}: it must be a non-empty string`,
+    );
   }
 }
 
@@ -662,7 +715,10 @@ function toWsRoomsError(error: unknown): WsRoomsError {
         ? (response as { message: unknown }).message
         : (error as Error).message;
     const code = status === 403 ? WsRoomsErrorCode.Forbidden : WsRoomsErrorCode.BadRequest;
-    const result = new WsRoomsError(code, Array.isArray(message) ? message.join('; ') : String(message));
+    const result = new WsRoomsError(
+      code,
+      Array.isArray(message) ? message.join('; ') : String(message),
+    );
     if (Array.isArray(message)) Object.assign(result, { details: message });
     return result;
   }
@@ -672,7 +728,8 @@ function toWsRoomsError(error: unknown): WsRoomsError {
     const payload = wsError.call(error) as unknown;
     const message = typeof payload === 'string' ? payload : (error as Error).message;
     const result = new WsRoomsError(WsRoomsErrorCode.BadRequest, message);
-    if (typeof payload === 'object' && payload !== null) Object.assign(result, { details: payload });
+    if (typeof payload === 'object' && payload !== null)
+      Object.assign(result, { details: payload });
     return result;
   }
   // An unexpected error: its text may hold internals, so the client gets a generic message.

@@ -3,11 +3,15 @@ import { getConnectionsServiceToken, getRoomsServiceToken } from '../constants';
 import { DEFAULT_ENDPOINT_NAME } from '../options/resolve-options';
 
 /** Injects the {@link RoomsService} of a named endpoint. */
-export function InjectRooms(endpoint: string = DEFAULT_ENDPOINT_NAME): PropertyDecorator & ParameterDecorator {
+export function InjectRooms(
+  endpoint: string = DEFAULT_ENDPOINT_NAME,
+): PropertyDecorator & ParameterDecorator {
   return Inject(getRoomsServiceToken(endpoint));
 }
 
 /** Injects the {@link ConnectionsService} of a named endpoint. */
-export function InjectConnections(endpoint: string = DEFAULT_ENDPOINT_NAME): PropertyDecorator & ParameterDecorator {
+export function InjectConnections(
+  endpoint: string = DEFAULT_ENDPOINT_NAME,
+): PropertyDecorator & ParameterDecorator {
   return Inject(getConnectionsServiceToken(endpoint));
 }

@@ -16,7 +16,9 @@ export class RoomsService {
   /** Starts a broadcast: `to(room)`, `to(connectionId)` or `to(All)`. `NotMe` needs a sender: use `connection.to`. */
   to(target: Target): BroadcastOperator {
     if (target === NotMe) {
-      throw new TypeError('RoomsService.to(NotMe): there is no sender here; use connection.to(NotMe) or to(All).except(id)');
+      throw new TypeError(
+        'RoomsService.to(NotMe): there is no sender here; use connection.to(NotMe) or to(All).except(id)',
+      );
     }
     return this.server.broadcastFrom(undefined).to(target);
   }

@@ -1,4 +1,10 @@
-import type { ClusterQueryResult, LocalNode, OutboundBroadcast, RemoteCommand, RoomStore } from './room-store.interface';
+import type {
+  ClusterQueryResult,
+  LocalNode,
+  OutboundBroadcast,
+  RemoteCommand,
+  RoomStore,
+} from './room-store.interface';
 
 /**
  * The single-node store, the default: the node's own index is the whole truth, there is no one to
@@ -11,13 +17,14 @@ export class MemoryRoomStore implements RoomStore {
     this.node = node;
   }
 
-  joined(): void {}
+  // Parameters are declared (unused) so that a subclass can override these hooks with them.
+  joined(_connectionId: string, _room: string): void {}
 
-  left(): void {}
+  left(_connectionId: string, _room: string): void {}
 
-  connected(): void {}
+  connected(_connectionId: string): void {}
 
-  disconnected(): void {}
+  disconnected(_connectionId: string, _rooms: readonly string[]): void {}
 
   publish(_broadcast: OutboundBroadcast): void {}
 

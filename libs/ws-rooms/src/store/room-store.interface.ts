@@ -18,7 +18,12 @@ export interface OutboundBroadcast {
 export type RemoteCommand =
   | { readonly kind: 'join'; readonly connectionId: string; readonly room: string }
   | { readonly kind: 'leave'; readonly connectionId: string; readonly room: string }
-  | { readonly kind: 'disconnect'; readonly connectionId: string; readonly code: number; readonly reason: string };
+  | {
+      readonly kind: 'disconnect';
+      readonly connectionId: string;
+      readonly code: number;
+      readonly reason: string;
+    };
 
 /** The answer of a cluster-wide query; `partial` is true when a node did not answer in time. */
 export interface ClusterQueryResult<T> {

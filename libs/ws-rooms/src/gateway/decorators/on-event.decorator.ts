@@ -17,7 +17,8 @@ export function OnEvent(event: string): MethodDecorator {
   assertEventName(event, true);
   return (_target, _key, descriptor) => {
     const handler = descriptor.value as object;
-    const events = (Reflect.getMetadata(WS_ROOMS_EVENT_METADATA, handler) as string[] | undefined) ?? [];
+    const events =
+      (Reflect.getMetadata(WS_ROOMS_EVENT_METADATA, handler) as string[] | undefined) ?? [];
     Reflect.defineMetadata(WS_ROOMS_EVENT_METADATA, [...events, event], handler);
     return descriptor;
   };

@@ -1,6 +1,9 @@
-import { applyDecorators, Injectable, SetMetadata } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { WS_ROOMS_GATEWAY_METADATA } from '../../constants';
 import { DEFAULT_ENDPOINT_NAME } from '../../options/resolve-options';
+
+// Nest's marker of @Injectable() classes (`@nestjs/common/constants`, not a public entry point).
+const INJECTABLE_WATERMARK = '__injectable__';
 
 /** Options of {@link WsRoomsGateway}. */
 export interface WsRoomsGatewayOptions {
@@ -23,5 +26,9 @@ export interface WsRoomsGatewayMetadata {
  */
 export function WsRoomsGateway(options: WsRoomsGatewayOptions = {}): ClassDecorator {
   const metadata: WsRoomsGatewayMetadata = { endpoint: options.endpoint ?? DEFAULT_ENDPOINT_NAME };
-  return applyDecorators(Injectable(), SetMetadata(WS_ROOMS_GATEWAY_METADATA, metadata));
+  return (target) => {
+    // An explicit @Injectable({ scope }) below this decorator must keep its options.
+    if (!Reflect.hasOwnMetadata(INJECTABLE_WATERMARK, target)) Injectable()(target);
+    Reflect.defineMetadata(WS_ROOMS_GATEWAY_METADATA, metadata, target);
+  };
 }

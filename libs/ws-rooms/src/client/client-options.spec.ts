@@ -1,0 +1,54 @@
+import {
+  DEFAULT_CLIENT_OPTIONS,
+  DEFAULT_RECONNECT_OPTIONS,
+  resolveClientOptions,
+} from './client-options';
+import { defaultShouldReconnect } from './reconnect-policy';
+import { createFakeWebSocket } from './testing/fake-websocket';
+
+describe('client options', () => {
+  const { WebSocket } = createFakeWebSocket();
+
+  it('has explicit defaults', () => {
+    expect(DEFAULT_CLIENT_OPTIONS).toEqual({
+      prefix: 'iris-websocket-message:',
+      autoConnect: true,
+      sendBufferSize: 100,
+      sendBufferPolicy: 'drop-oldest',
+    });
+    expect(DEFAULT_RECONNECT_OPTIONS).toEqual({
+      initialDelay: 100,
+      maxDelay: 5000,
+      factor: 2,
+      jitter: true,
+      resetAfter: 5000,
+      maxFailedAttempts: 20,
+      shouldReconnect: defaultShouldReconnect,
+    });
+  });
+
+  it('applies the defaults', () => {
+    const resolved = resolveClientOptions({ WebSocket });
+    expect(resolved).toMatchObject({ ...DEFAULT_CLIENT_OPTIONS, WebSocket, protocols: undefined });
+    expect(resolved.reconnect).toEqual(DEFAULT_RECONNECT_OPTIONS);
+  });
+
+  it('merges partial reconnect options and turns reconnection off with false', () => {
+    expect(resolveClientOptions({ WebSocket, reconnect: { maxDelay: 1000 } }).reconnect).toEqual({
+      ...DEFAULT_RECONNECT_OPTIONS,
+      maxDelay: 1000,
+    });
+    expect(resolveClientOptions({ WebSocket, reconnect: false }).reconnect).toBeNull();
+    expect(
+      resolveClientOptions({ WebSocket, reconnect: { maxFailedAttempts: Infinity } }).reconnect
+        ?.maxFailedAttempts,
+    ).toBe(Infinity);
+  });
+
+  it('takes injected timers over the globals, one by one', () => {
+    const random = () => 0.25;
+    const timers = resolveClientOptions({ WebSocket, timers: { random } }).timers;
+    expect(timers.random).toBe(random);
+    expect(typeof timers.setTimeout).toBe('function');
+  });
+});

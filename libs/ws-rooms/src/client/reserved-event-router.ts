@@ -1,0 +1,34 @@
+import { RESERVED_EVENT_PREFIX } from '../protocol/protocol.constants';
+import type { ClientDecodedValue } from './client-codec';
+
+/** An internal hook for one reserved event. */
+export type ReservedEventHook = (value: ClientDecodedValue) => void;
+
+/**
+ * Routes the reserved `ws-rooms:*` events to the client's internal hooks, never to application
+ * handlers: they are the library's own channel (errors today; `ws-rooms:res` replies to requests and
+ * recovery later). A feature such as `request()` with correlation ids plugs in by registering its
+ * hook here, without touching the message path. A reserved event with no hook is dropped on purpose,
+ * so a newer server's extensions cannot confuse an older client.
+ */
+export class ReservedEventRouter {
+  private readonly hooks = new Map<string, ReservedEventHook>();
+
+  /** True for names in the reserved `ws-rooms:` space. */
+  static isReserved(event: string): boolean {
+    return event.startsWith(RESERVED_EVENT_PREFIX);
+  }
+
+  /** Installs the hook of one reserved event, replacing any earlier one. */
+  register(event: string, hook: ReservedEventHook): void {
+    this.hooks.set(event, hook);
+  }
+
+  /** Hands a reserved event to its hook; returns whether a hook took it. */
+  route(event: string, value: ClientDecodedValue): boolean {
+    const hook = this.hooks.get(event);
+    if (hook === undefined) return false;
+    hook(value);
+    return true;
+  }
+}
