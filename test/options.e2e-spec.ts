@@ -109,8 +109,8 @@ class OptionsGateway implements OnWsConnection, OnWsDisconnect {
     return {
       custom: connection.headers['x-custom'] ?? null,
       headerCount: Object.keys(connection.headers).length,
-      hasRequest: connection.request !== undefined,
-      url: connection.request?.url ?? null,
+      hasRequest: connection.upgradeRequest !== undefined,
+      url: connection.upgradeRequest?.url ?? null,
     };
   }
 

@@ -76,7 +76,9 @@ export class WsRoomsAdapter implements WebSocketAdapter<
     server: WsRoomsServer,
     callback: (client: WsConnection, request: unknown) => void,
   ): void {
-    server.addConnectionHook((connection: Connection) => callback(connection, connection.request));
+    server.addConnectionHook((connection: Connection) =>
+      callback(connection, connection.upgradeRequest),
+    );
   }
 
   /** Calls `callback(connection)` once when the connection ends (Nest's `handleDisconnect`). */

@@ -20,8 +20,14 @@ export interface ConnectionHost {
   readonly name: string;
   readonly index: RoomIndex;
   readonly limits: ConnectionLimits;
-  frameEvent(event: string, value: EmitValue): Buffer;
-  frameNative(data: string | Uint8Array): Buffer;
+  frameEvent(event: string, value: EmitValue, binary?: boolean): Buffer;
+  frameNative(data: string | Uint8Array, binary?: boolean): Buffer;
+  request(
+    connection: AnyConnection,
+    event: string,
+    value: EmitValue,
+    timeout?: number,
+  ): Promise<unknown>;
   broadcastFrom(senderId: string | undefined): BroadcastOperator;
   join(connection: AnyConnection, room: string): Promise<void>;
   leave(connection: AnyConnection, room: string): Promise<void>;

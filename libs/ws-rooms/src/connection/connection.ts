@@ -12,7 +12,20 @@ import type {
   WsConnection,
 } from '../interfaces/ws-connection.interface';
 import type { EmitValue } from '../protocol/message-codec';
+import type { EmitOptions, RequestOptions } from '../interfaces/ws-connection.interface';
 import type { ConnectionHost } from './connection-host.interface';
+
+/** A server-to-client request waiting for its reply. */
+export interface PendingRequest {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  readonly timer: NodeJS.Timeout;
+}
+
+function frameHeaderLength(frame: Buffer): number {
+  const length = frame[1] & 0x7f;
+  return length === 126 ? 4 : length === 127 ? 10 : 2;
+}
 
 const NO_HEADERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
 const MAX_REASON_BYTES = 123;
@@ -35,6 +48,18 @@ export class Connection<
   /** When the kernel-side send buffer was first seen non-empty without draining since (0: never). */
   stalledSince = 0;
   closed = false;
+  /** What `authenticate` returned (or `request.user` set by a handshake guard). */
+  principal: unknown = undefined;
+  /** permessage-deflate was negotiated: frames go through `ws`, which compresses them. */
+  compressed = false;
+  /** Token bucket of the inbound message rate limit. */
+  rateTokens = 0;
+  rateRefilledAt = 0;
+  /** Requests this server sent to the client, waiting for replies (created on first use). */
+  pendingRequests: Map<number, PendingRequest> | undefined;
+  nextRequestId = 1;
+  /** The remote address the connection limiter counted this connection under. */
+  limiterKey = '';
 
   private _data: TData | undefined;
   private listeners: Map<string, ConnectionEventListener[]> | undefined;
@@ -47,7 +72,7 @@ export class Connection<
     readonly socket: Duplex,
     /** The server that owns this connection. */
     readonly host: ConnectionHost,
-    readonly request: IncomingMessage | undefined,
+    readonly upgradeRequest: IncomingMessage | undefined,
     readonly remoteAddress: string | undefined,
     now: number,
   ) {
@@ -59,7 +84,7 @@ export class Connection<
   }
 
   get headers(): IncomingHttpHeaders {
-    return this.request?.headers ?? NO_HEADERS;
+    return this.upgradeRequest?.headers ?? NO_HEADERS;
   }
 
   get data(): TData {
@@ -71,12 +96,20 @@ export class Connection<
     return !this.closed && this.ws.readyState === WebSocket.OPEN;
   }
 
-  emit(event: string, value?: EmitValue): void {
-    this.sendFrame(this.host.frameEvent(event, value), false);
+  emit(event: string, value?: EmitValue, options?: EmitOptions): void {
+    this.sendFrame(this.host.frameEvent(event, value, options?.binary), options?.volatile === true);
   }
 
-  emitMessage(data: string | Uint8Array): void {
-    this.sendFrame(this.host.frameNative(data), false);
+  emitMessage(data: string | Uint8Array, options?: EmitOptions): void {
+    this.sendFrame(this.host.frameNative(data, options?.binary), options?.volatile === true);
+  }
+
+  request<TReply = unknown>(
+    event: string,
+    value?: EmitValue,
+    options?: RequestOptions,
+  ): Promise<TReply> {
+    return this.host.request(this, event, value, options?.timeout) as Promise<TReply>;
   }
 
   to(target: Target): BroadcastOperator {
@@ -173,6 +206,15 @@ export class Connection<
     else if (Array.isArray(pending)) pending.push(frame);
     else this.pending = [pending, frame];
     this.pendingBytes += frame.length;
+    if (this.compressed) {
+      // permessage-deflate: `ws` must compress each message, so hand it the payload unframed.
+      this.pending = null;
+      this.pendingBytes = 0;
+      if (this.ws.readyState === WebSocket.OPEN) {
+        this.ws.send(frame.subarray(frameHeaderLength(frame)), { binary: (frame[0] & 0x0f) === 2 });
+      }
+      return true;
+    }
     if (this.pendingBytes >= limits.writeBufferSize) this.flush();
     else if (!this.flushScheduled) this.host.scheduleFlush(this);
     return true;

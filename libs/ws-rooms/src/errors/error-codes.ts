@@ -35,6 +35,22 @@ export const WsRoomsErrorCode = {
   InvalidEventName: 'WS_ROOMS_INVALID_EVENT_NAME',
   /** A room name that is empty or not a string. */
   InvalidRoomName: 'WS_ROOMS_INVALID_ROOM_NAME',
+  /** A join beyond `maxRoomsPerConnection`. */
+  RoomLimit: 'WS_ROOMS_ROOM_LIMIT',
+  /** An event name longer than `maxEventNameLength`. */
+  EventNameTooLong: 'WS_ROOMS_EVENT_NAME_TOO_LONG',
+  /** A JSON payload nested deeper than `maxJsonDepth`. */
+  JsonTooDeep: 'WS_ROOMS_JSON_TOO_DEEP',
+  /** A connection sent more messages than `maxMessageRate` / `maxMessageBurst` allow (close 1008). */
+  RateLimited: 'WS_ROOMS_RATE_LIMITED',
+  /** A request named an event that has no handler on the other side. */
+  NoHandler: 'WS_ROOMS_NO_HANDLER',
+  /** A request got no reply within its timeout. */
+  RequestTimeout: 'WS_ROOMS_REQUEST_TIMEOUT',
+  /** A request could not complete because the connection closed first. */
+  RequestAborted: 'WS_ROOMS_REQUEST_ABORTED',
+  /** A reserved `ws-rooms:*` message whose payload is not what the protocol extension expects. */
+  InvalidReservedMessage: 'WS_ROOMS_INVALID_RESERVED_MESSAGE',
 } as const;
 
 /** One of the values of {@link WsRoomsErrorCode}. */

@@ -115,7 +115,7 @@ export class GatewayExplorer {
     } else if (typeof instance.handleConnection === 'function') {
       // `OnGatewayConnection` of @nestjs/websockets, for gateways ported from platform-ws.
       this.server.addConnectionHook((connection) =>
-        instance.handleConnection!(connection, connection.request),
+        instance.handleConnection!(connection, connection.upgradeRequest),
       );
     }
     if (typeof instance.onWsDisconnect === 'function') {

@@ -18,8 +18,32 @@ export interface BroadcastOperator {
    * being cut as slow consumers. For data that is stale by the next send (positions, typing).
    */
   readonly volatile: BroadcastOperator;
+  /**
+   * Sends in binary frames whatever the `binaryMessages` option says (ws-rooms' clients read both;
+   * the original Iris browser client reads only text).
+   */
+  readonly binary: BroadcastOperator;
   /** Sends an event message to every recipient. */
   emit(event: string, value?: EmitValue): void;
   /** Sends a native message (the bytes unchanged) to every recipient. */
   emitMessage(data: string | Uint8Array): void;
+  /**
+   * Sends a request to every recipient on this node and collects their replies until each answered
+   * or the timeout passed. Never rejects: errors and silences are reported per connection.
+   */
+  request<TReply = unknown>(
+    event: string,
+    value?: EmitValue,
+    options?: { readonly timeout?: number },
+  ): Promise<BroadcastRequestResult<TReply>>;
+}
+
+/** What a broadcast request collected. */
+export interface BroadcastRequestResult<TReply = unknown> {
+  /** Replies by connection id. */
+  readonly replies: ReadonlyMap<string, TReply>;
+  /** Failed replies (handler errors, no handler) by connection id. */
+  readonly errors: ReadonlyMap<string, { readonly code: string; readonly message: string }>;
+  /** Connections that did not answer within the timeout (or closed first). */
+  readonly missing: readonly string[];
 }

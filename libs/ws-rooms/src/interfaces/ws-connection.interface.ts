@@ -13,6 +13,23 @@ export interface DisconnectInfo {
   readonly initiator: 'client' | 'server';
 }
 
+/** Per-send options of `emit` / `emitMessage`. */
+export interface EmitOptions {
+  /**
+   * Send in a binary frame whatever the `binaryMessages` option says (clients of ws-rooms read
+   * both; the original Iris browser client reads only text).
+   */
+  readonly binary?: boolean;
+  /** Drop the message instead of cutting the connection when its send queue is full. */
+  readonly volatile?: boolean;
+}
+
+/** Options of a request that expects a reply. */
+export interface RequestOptions {
+  /** Milliseconds to wait for the reply; defaults to the `requestTimeout` option. */
+  readonly timeout?: number;
+}
+
 /** A per-connection event listener registered with {@link WsConnection.on}. */
 export type ConnectionEventListener = (value: DecodedValue) => void;
 
@@ -20,25 +37,41 @@ export type ConnectionEventListener = (value: DecodedValue) => void;
  * One live websocket connection (Iris' `Connection`). Handlers receive it through
  * `@ConnectedSocket()`; services find it by id. `TData` types the per-connection store.
  */
-export interface WsConnection<TData extends object = Record<string, unknown>> {
+export interface WsConnection<
+  TData extends object = Record<string, unknown>,
+  TPrincipal = unknown,
+> {
   /** The connection's id; also the name of a room whose only member is this connection. */
   readonly id: string;
   /** The endpoint's name (see the `name` option). */
   readonly endpoint: string;
   /** The upgrade request, or undefined when the `headers` option is off. */
-  readonly request: IncomingMessage | undefined;
+  readonly upgradeRequest: IncomingMessage | undefined;
   /** The upgrade request's headers (empty when the `headers` option is off). */
   readonly headers: IncomingHttpHeaders;
   /** The peer's IP address as the socket saw it. */
   readonly remoteAddress: string | undefined;
+  /** What the `authenticate` option returned for this connection (or `request.user` set by a guard). */
+  readonly principal: TPrincipal;
   /** A store for the application's data about this connection (user, session...). */
   readonly data: TData;
   /** True until the connection starts closing. */
   readonly isOpen: boolean;
   /** Sends an event message to this connection only (`to(ownId).emit`). */
-  emit(event: string, value?: EmitValue): void;
+  emit(event: string, value?: EmitValue, options?: EmitOptions): void;
   /** Sends a native message to this connection only. */
-  emitMessage(data: string | Uint8Array): void;
+  emitMessage(data: string | Uint8Array, options?: EmitOptions): void;
+  /**
+   * Sends a request to the client and resolves with its handler's reply (ws-rooms' modern client
+   * answers `ws-rooms:req`; the original Iris client does not, so the request times out).
+   * @throws WsRoomsError `WS_ROOMS_REQUEST_TIMEOUT`, `WS_ROOMS_NO_HANDLER`, `WS_ROOMS_REQUEST_ABORTED`,
+   *   or the client handler's error code (as a rejection).
+   */
+  request<TReply = unknown>(
+    event: string,
+    value?: EmitValue,
+    options?: RequestOptions,
+  ): Promise<TReply>;
   /**
    * Starts a broadcast from this connection: `to(room)` reaches every member of the room, this
    * connection included if it is one; `to(NotMe)` everyone else; `to(All)` everyone.

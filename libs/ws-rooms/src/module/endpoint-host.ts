@@ -1,5 +1,6 @@
 import {
   type BeforeApplicationShutdown,
+  type CanActivate,
   Logger,
   type OnApplicationBootstrap,
   type OnModuleInit,
@@ -46,6 +47,7 @@ export class EndpointHost
 
   async onApplicationBootstrap(): Promise<void> {
     const { endpoint } = this.server.options;
+    this.server.setHandshakeGuards(await this.resolveGuards());
     const gateways = new GatewayExplorer(
       this.server,
       this.discovery,
@@ -74,6 +76,23 @@ export class EndpointHost
   async beforeApplicationShutdown(): Promise<void> {
     if (this.adapter !== undefined) await this.adapter.close(this.server);
     else await this.server.shutdown();
+  }
+
+  /** Guard classes come from DI (a provider or injectable somewhere in the app), else are created. */
+  private async resolveGuards(): Promise<CanActivate[]> {
+    const guards: CanActivate[] = [];
+    for (const entry of this.server.options.handshakeGuards) {
+      if (typeof entry !== 'function') {
+        guards.push(entry);
+        continue;
+      }
+      try {
+        guards.push(this.moduleRef.get(entry, { strict: false }));
+      } catch {
+        guards.push(await this.moduleRef.create(entry));
+      }
+    }
+    return guards;
   }
 
   private assertUniqueName(): void {

@@ -64,7 +64,12 @@ export function resolveOptions(input: string | WsRoomsOptions): ResolvedWsRoomsO
   ) {
     fail('"store" must implement RoomStore');
   }
-  for (const key of ['checkOrigin', 'idGenerator', 'error', 'onError'] as const) {
+  const handshakeGuards = options.handshakeGuards ?? [];
+  if (!Array.isArray(handshakeGuards)) fail('"handshakeGuards" must be an array of guards');
+  const maxMessageRate = nonNegativeInteger(options, 'maxMessageRate', 100);
+  const maxMessageBurst = positiveInteger(options, 'maxMessageBurst', 200);
+  if (maxMessageRate > 0 && maxMessageBurst < 1) fail('"maxMessageBurst" must be at least 1');
+  for (const key of ['checkOrigin', 'idGenerator', 'error', 'onError', 'authenticate'] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'function')
       fail(`"${key}" must be a function`);
   }
@@ -91,7 +96,49 @@ export function resolveOptions(input: string | WsRoomsOptions): ResolvedWsRoomsO
     closeTimeout: positiveInteger(options, 'closeTimeout', 5_000),
     onError: options.onError,
     store: options.store ?? new MemoryRoomStore(),
+    authenticate: options.authenticate,
+    handshakeGuards: [...handshakeGuards],
+    maxConnections: positiveInteger(options, 'maxConnections', 100_000),
+    maxConnectionsPerAddress: nonNegativeInteger(options, 'maxConnectionsPerAddress', 1000),
+    maxMessageRate,
+    maxMessageBurst,
+    maxRoomsPerConnection: positiveInteger(options, 'maxRoomsPerConnection', 100),
+    maxEventNameLength: positiveInteger(options, 'maxEventNameLength', 128),
+    maxJsonDepth: positiveInteger(options, 'maxJsonDepth', 32),
+    perMessageDeflate: booleanOption(options, 'perMessageDeflate', false),
+    requestTimeout: positiveInteger(options, 'requestTimeout', 10_000),
+    recovery: resolveRecovery(options.recovery),
+    presence: resolvePresence(options.presence),
   };
+}
+
+function resolveRecovery(recovery: WsRoomsOptions['recovery']): ResolvedWsRoomsOptions['recovery'] {
+  if (recovery === undefined || recovery === false) return false;
+  if (typeof recovery !== 'object' || recovery === null)
+    fail('"recovery" must be false or an object');
+  const windowMs = recovery.windowMs ?? 120_000;
+  const maxMessages = recovery.maxMessages ?? 1000;
+  if (!Number.isSafeInteger(windowMs) || windowMs <= 0) {
+    fail(`"recovery.windowMs" must be a positive integer, got ${JSON.stringify(windowMs)}`);
+  }
+  if (!Number.isSafeInteger(maxMessages) || maxMessages <= 0) {
+    fail(`"recovery.maxMessages" must be a positive integer, got ${JSON.stringify(maxMessages)}`);
+  }
+  return { windowMs, maxMessages };
+}
+
+function resolvePresence(presence: WsRoomsOptions['presence']): ResolvedWsRoomsOptions['presence'] {
+  if (presence === undefined || presence === false) return false;
+  if (typeof presence !== 'object' || presence === null)
+    fail('"presence" must be false or an object');
+  const { rooms } = presence;
+  if (typeof rooms !== 'function' && !Array.isArray(rooms)) {
+    fail('"presence.rooms" must be an array of room names or a predicate');
+  }
+  if (presence.metadata !== undefined && typeof presence.metadata !== 'function') {
+    fail('"presence.metadata" must be a function');
+  }
+  return { rooms, metadata: presence.metadata ?? (() => ({})) };
 }
 
 type NumericKey = {

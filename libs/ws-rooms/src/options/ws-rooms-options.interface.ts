@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { CanActivate, Type } from '@nestjs/common';
 import type { WsRoomsError } from '../errors/ws-rooms.error';
 import type { RoomStore } from '../store/room-store.interface';
 
@@ -136,13 +137,128 @@ export interface WsRoomsOptions {
    * @default new MemoryRoomStore()
    */
   store?: RoomStore;
+  /**
+   * Authenticates an upgrade before it happens. Return the principal (any value but `undefined`,
+   * `null` or `false`) to accept; it is then `connection.principal`. Return `undefined`, `null` or
+   * `false` to refuse with 401; throw an `HttpException` to refuse with its status. Runs after the
+   * origin check and before `handshakeGuards`, so unauthenticated sockets never reach room state.
+   * Use `forRootAsync` to give it DI services (e.g. a `JwtService`).
+   */
+  authenticate?: (request: IncomingMessage) => unknown;
+  /**
+   * Nest guards run on the upgrade request (an `http` execution context whose request is the
+   * `IncomingMessage`, with `request.principal` set by `authenticate`). A guard returning false
+   * refuses with 403; a thrown `HttpException` refuses with its status. Classes are resolved through DI.
+   * @default []
+   */
+  handshakeGuards?: readonly (CanActivate | Type<CanActivate>)[];
+  /**
+   * Most connections this endpoint holds on this node; upgrades beyond get HTTP 503.
+   * @default 100000
+   */
+  maxConnections?: number;
+  /**
+   * Most connections from one remote address; upgrades beyond get HTTP 503. 0 disables the limit.
+   * @default 1000
+   */
+  maxConnectionsPerAddress?: number;
+  /**
+   * Sustained inbound messages per second allowed per connection (token bucket); a connection that
+   * exceeds `maxMessageBurst` is closed with 1008. 0 disables the limit.
+   * @default 100
+   */
+  maxMessageRate?: number;
+  /**
+   * Messages a connection may send at once above the sustained rate (the bucket's size).
+   * @default 200
+   */
+  maxMessageBurst?: number;
+  /**
+   * Most rooms one connection may be in (its own-id room not counted); a join beyond fails with
+   * `WS_ROOMS_ROOM_LIMIT`.
+   * @default 100
+   */
+  maxRoomsPerConnection?: number;
+  /**
+   * Longest event name, in bytes, accepted from clients; longer ones are malformed.
+   * @default 128
+   */
+  maxEventNameLength?: number;
+  /**
+   * Deepest nesting of arrays and objects accepted in a JSON payload; deeper ones are malformed
+   * (checked before parsing, so a hostile payload costs one linear scan).
+   * @default 32
+   */
+  maxJsonDepth?: number;
+  /**
+   * Negotiate permessage-deflate with clients that offer it. Off by default: it costs CPU and memory
+   * per connection, and broadcasts can no longer share one pre-framed buffer. Inflated messages are
+   * still bounded by `maxMessageSize` (a decompression bomb is closed with 1009).
+   * @default false
+   */
+  perMessageDeflate?: boolean;
+  /**
+   * Milliseconds a server-to-client `connection.request()` waits for its reply by default.
+   * @default 10000
+   */
+  requestTimeout?: number;
+  /**
+   * Missed-message recovery for clients that reconnect within a window (the modern client asks for
+   * it; the original Iris client never does and sees no change). `false` disables it.
+   * @default false
+   */
+  recovery?: false | RecoveryOptions;
+  /**
+   * Presence: which rooms track their members with metadata, and what metadata a member shows.
+   * `false` disables it.
+   * @default false
+   */
+  presence?: false | PresenceOptions;
+}
+
+/** Options of missed-message recovery. */
+export interface RecoveryOptions {
+  /**
+   * Milliseconds after a disconnect during which the client may come back and recover its id,
+   * rooms and missed room messages; also the longest age of kept messages.
+   * @default 120000
+   */
+  windowMs?: number;
+  /**
+   * Most broadcast messages kept for recovery (the oldest are dropped first).
+   * @default 1000
+   */
+  maxMessages?: number;
+}
+
+/** Options of presence. */
+export interface PresenceOptions {
+  /** Rooms that track presence. */
+  rooms: readonly string[] | ((room: string) => boolean);
+  /**
+   * The metadata a member shows to others, e.g. the user name from the principal.
+   * @default () => ({})
+   */
+  metadata?: (connection: {
+    readonly id: string;
+    readonly principal: unknown;
+  }) => Record<string, unknown>;
 }
 
 /** The options once defaults are applied; what the server runs with. */
 export interface ResolvedWsRoomsOptions extends Required<
   Omit<
     WsRoomsOptions,
-    'checkOrigin' | 'onError' | 'idGenerator' | 'error' | 'allowedOrigins' | 'store'
+    | 'checkOrigin'
+    | 'onError'
+    | 'idGenerator'
+    | 'error'
+    | 'allowedOrigins'
+    | 'store'
+    | 'authenticate'
+    | 'handshakeGuards'
+    | 'recovery'
+    | 'presence'
   >
 > {
   readonly checkOrigin: WsRoomsOptions['checkOrigin'];
@@ -151,4 +267,8 @@ export interface ResolvedWsRoomsOptions extends Required<
   readonly error: NonNullable<WsRoomsOptions['error']>;
   readonly allowedOrigins: readonly string[];
   readonly store: RoomStore;
+  readonly authenticate: WsRoomsOptions['authenticate'];
+  readonly handshakeGuards: readonly (CanActivate | Type<CanActivate>)[];
+  readonly recovery: Required<RecoveryOptions> | false;
+  readonly presence: Required<PresenceOptions> | false;
 }

@@ -1,5 +1,6 @@
 import { WsRoomsErrorCode } from '../errors/error-codes';
 import { WsRoomsError } from '../errors/ws-rooms.error';
+import { jsonDepthExceeds } from './json-depth';
 import { PayloadType, RESERVED_EVENT_PREFIX } from './protocol.constants';
 
 /** A value that `emit` can send; the type digit follows from its runtime type (PROTOCOL.md section 3). */
@@ -43,6 +44,14 @@ export interface MalformedMessage {
   readonly error: WsRoomsError;
 }
 
+/** Bounds the decoder enforces on inbound messages (absent: unbounded). */
+export interface DecodeLimits {
+  /** Longest event name in bytes. */
+  readonly maxEventNameLength?: number;
+  /** Deepest JSON nesting of a type-4 payload. */
+  readonly maxJsonDepth?: number;
+}
+
 /** The result of {@link MessageCodec.decode}; decoding never throws. */
 export type DecodeResult = DecodedEventMessage | DecodedNativeMessage | MalformedMessage;
 
@@ -61,9 +70,16 @@ const FALSE_WORDS: ReadonlySet<string> = new Set(['0', 'f', 'F', 'FALSE', 'false
  */
 export class MessageCodec {
   private readonly prefixBytes: Buffer;
+  private readonly maxEventNameLength: number;
+  private readonly maxJsonDepth: number;
 
-  constructor(readonly prefix: string) {
+  constructor(
+    readonly prefix: string,
+    limits: DecodeLimits = {},
+  ) {
     this.prefixBytes = Buffer.from(prefix, 'utf8');
+    this.maxEventNameLength = limits.maxEventNameLength ?? Number.POSITIVE_INFINITY;
+    this.maxJsonDepth = limits.maxJsonDepth ?? Number.POSITIVE_INFINITY;
   }
 
   /** True when `data` is an event message (starts with the prefix). */
@@ -86,6 +102,12 @@ export class MessageCodec {
     }
     if (nameEnd === nameStart) {
       return malformed(WsRoomsErrorCode.MalformedMessage, 'event message with an empty event name');
+    }
+    if (nameEnd - nameStart > this.maxEventNameLength) {
+      return malformed(
+        WsRoomsErrorCode.EventNameTooLong,
+        `event name longer than ${this.maxEventNameLength} bytes`,
+      );
     }
     const event = data.toString('utf8', nameStart, nameEnd);
     const digitAt = nameEnd + 1;
@@ -115,7 +137,15 @@ export class MessageCodec {
       case PayloadType.Int:
       case PayloadType.Bool:
       case PayloadType.Json: {
-        const parsed = parsePayload(type, data.toString('utf8', payloadStart));
+        const text = data.toString('utf8', payloadStart);
+        if (type === PayloadType.Json && jsonDepthExceeds(text, this.maxJsonDepth)) {
+          return malformed(
+            WsRoomsErrorCode.JsonTooDeep,
+            `event "${event}": JSON nested deeper than ${this.maxJsonDepth}`,
+            event,
+          );
+        }
+        const parsed = parsePayload(type, text);
         if (parsed === INVALID) {
           return malformed(
             WsRoomsErrorCode.InvalidPayload,

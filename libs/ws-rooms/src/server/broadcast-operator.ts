@@ -1,4 +1,7 @@
-import type { BroadcastOperator } from '../interfaces/broadcast-operator.interface';
+import type {
+  BroadcastOperator,
+  BroadcastRequestResult,
+} from '../interfaces/broadcast-operator.interface';
 import { All, NotMe, type Target } from '../interfaces/targets';
 import type { EmitValue } from '../protocol/message-codec';
 
@@ -14,7 +17,22 @@ export interface BroadcastSink {
   encodeEvent(event: string, value: EmitValue): Buffer;
   encodeNative(data: string | Uint8Array): Buffer;
   isBinaryFrame(message: Buffer, isEvent: boolean): boolean;
+  requestAll(
+    rooms: readonly string[] | null,
+    except: readonly string[],
+    event: string,
+    value: EmitValue,
+    timeout: number | undefined,
+  ): Promise<BroadcastRequestResult<unknown>>;
 }
+
+/** Per-send flags of a broadcast. */
+interface BroadcastFlags {
+  readonly volatile: boolean;
+  readonly binary: boolean;
+}
+
+const NO_FLAGS: BroadcastFlags = { volatile: false, binary: false };
 
 /** Immutable builder behind `to()`; `rooms === null` means every connection. */
 export class RoomBroadcastOperator implements BroadcastOperator {
@@ -23,7 +41,7 @@ export class RoomBroadcastOperator implements BroadcastOperator {
     private readonly senderId: string | undefined,
     private readonly rooms: readonly string[] | null = [],
     private readonly excepts: readonly string[] = [],
-    private readonly isVolatile = false,
+    private readonly flags: BroadcastFlags = NO_FLAGS,
   ) {}
 
   to(target: Target): BroadcastOperator {
@@ -46,7 +64,11 @@ export class RoomBroadcastOperator implements BroadcastOperator {
   }
 
   get volatile(): BroadcastOperator {
-    return new RoomBroadcastOperator(this.sink, this.senderId, this.rooms, this.excepts, true);
+    return this.withFlags({ ...this.flags, volatile: true });
+  }
+
+  get binary(): BroadcastOperator {
+    return this.withFlags({ ...this.flags, binary: true });
   }
 
   emit(event: string, value?: EmitValue): void {
@@ -59,13 +81,40 @@ export class RoomBroadcastOperator implements BroadcastOperator {
     this.send(message, this.sink.isBinaryFrame(message, false));
   }
 
+  request<TReply = unknown>(
+    event: string,
+    value?: EmitValue,
+    options?: { readonly timeout?: number },
+  ): Promise<BroadcastRequestResult<TReply>> {
+    if (this.rooms !== null && this.rooms.length === 0) {
+      return Promise.resolve({ replies: new Map(), errors: new Map(), missing: [] });
+    }
+    return this.sink.requestAll(
+      this.rooms,
+      this.excepts,
+      event,
+      value,
+      options?.timeout,
+    ) as Promise<BroadcastRequestResult<TReply>>;
+  }
+
   private send(message: Buffer, binary: boolean): void {
     // No target at all is nobody, as an unknown room is nobody (the original's "everyone" was a bug).
     if (this.rooms !== null && this.rooms.length === 0) return;
-    this.sink.broadcast(message, binary, this.rooms, this.excepts, this.isVolatile);
+    this.sink.broadcast(
+      message,
+      binary || this.flags.binary,
+      this.rooms,
+      this.excepts,
+      this.flags.volatile,
+    );
   }
 
   private with(rooms: readonly string[] | null, excepts: readonly string[]): BroadcastOperator {
-    return new RoomBroadcastOperator(this.sink, this.senderId, rooms, excepts, this.isVolatile);
+    return new RoomBroadcastOperator(this.sink, this.senderId, rooms, excepts, this.flags);
+  }
+
+  private withFlags(flags: BroadcastFlags): BroadcastOperator {
+    return new RoomBroadcastOperator(this.sink, this.senderId, this.rooms, this.excepts, flags);
   }
 }

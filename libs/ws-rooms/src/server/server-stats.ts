@@ -27,6 +27,8 @@ export interface WsRoomsStats {
   pongTimeouts: number;
   /** Volatile frames dropped for backed-up connections. */
   volatileDrops: number;
+  /** Connections closed for exceeding the message rate. */
+  rateLimitCuts: number;
 }
 
 /** A fresh set of zeroed counters. */
@@ -44,5 +46,6 @@ export function createStats(): WsRoomsStats {
     slowConsumerCuts: 0,
     pongTimeouts: 0,
     volatileDrops: 0,
+    rateLimitCuts: 0,
   };
 }

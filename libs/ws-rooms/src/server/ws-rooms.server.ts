@@ -1,14 +1,18 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Logger } from '@nestjs/common';
+import { type CanActivate, Logger } from '@nestjs/common';
+import { isObservable, lastValueFrom } from 'rxjs';
 import WebSocket, { WebSocketServer } from 'ws';
 import { Connection } from '../connection/connection';
 import type { ConnectionHost, ConnectionLimits } from '../connection/connection-host.interface';
 import { CloseCode } from '../errors/close-codes';
 import { WsRoomsErrorCode } from '../errors/error-codes';
 import { WsRoomsError } from '../errors/ws-rooms.error';
-import type { BroadcastOperator } from '../interfaces/broadcast-operator.interface';
+import type {
+  BroadcastOperator,
+  BroadcastRequestResult,
+} from '../interfaces/broadcast-operator.interface';
 import type { DisconnectInfo } from '../interfaces/ws-connection.interface';
 import { OriginPolicy } from '../options/origin-policy';
 import type { ResolvedWsRoomsOptions } from '../options/ws-rooms-options.interface';
@@ -23,6 +27,16 @@ import { describeError } from './describe-error';
 import { Heartbeat, type Scheduler, systemScheduler } from './heartbeat';
 import { createStats, type WsRoomsStats } from './server-stats';
 import { WriteBatcher } from './write-batcher';
+import { ConnectionLimiter } from './connection-limiter';
+import { HandshakeExecutionContext } from './handshake-context';
+import {
+  errorReplyPayload,
+  parseReply,
+  parseRequest,
+  replyPayload,
+  requestPayload,
+  type ReplyError,
+} from '../protocol/reserved-messages';
 
 /** An endpoint-level event handler: gateways' `@OnEvent` methods once bound by the explorer. */
 export type EventHandler = (connection: Connection, value: DecodedValue, event: string) => unknown;
@@ -65,7 +79,11 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     readonly store: RoomStore = new MemoryRoomStore(),
     scheduler: Scheduler = systemScheduler,
   ) {
-    this.codec = new MessageCodec(options.prefix);
+    this.codec = new MessageCodec(options.prefix, {
+      maxEventNameLength: options.maxEventNameLength,
+      maxJsonDepth: options.maxJsonDepth,
+    });
+    this.limiter = new ConnectionLimiter(options.maxConnections, options.maxConnectionsPerAddress);
     this.limits = {
       maxBufferedBytes: options.maxBufferedBytes,
       writeBufferSize: options.writeBufferSize,
@@ -76,7 +94,10 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
-      perMessageDeflate: false,
+      // No context takeover: a compressed connection then costs no zlib window between messages.
+      perMessageDeflate: options.perMessageDeflate
+        ? { serverNoContextTakeover: true, clientNoContextTakeover: true, threshold: 256 }
+        : false,
       maxPayload: options.maxMessageSize,
       closeTimeout: options.closeTimeout,
       // Bound the receiver's memory for fragmented messages in line with the message size limit.
@@ -86,6 +107,13 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
   }
 
   private readonly scheduler: Scheduler;
+  private readonly limiter: ConnectionLimiter;
+  private handshakeGuards: readonly CanActivate[] = [];
+
+  /** Sets the (DI-resolved) guards run on every upgrade request. */
+  setHandshakeGuards(guards: readonly CanActivate[]): void {
+    this.handshakeGuards = guards;
+  }
 
   get name(): string {
     return this.options.name;
@@ -128,8 +156,16 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
   // ---- lifecycle ----
 
   /** Starts the heartbeat and the store. The upgrade router calls {@link handleUpgrade}. */
-  async start(): Promise<void> {
-    if (this.started) return;
+  start(): Promise<void> {
+    // One promise for every caller (the adapter and the module both start the server), so that a
+    // store that fails to start (e.g. Redis unreachable) fails the bootstrap that awaits it.
+    this.startup ??= this.startOnce();
+    return this.startup;
+  }
+
+  private startup: Promise<void> | undefined;
+
+  private async startOnce(): Promise<void> {
     this.started = true;
     if (this.originPolicy.allowsEveryOrigin && this.options.checkOrigin === undefined) {
       this.logger.warn(
@@ -173,24 +209,86 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
 
   // ---- upgrade ----
 
-  /** Handles an HTTP upgrade for this endpoint's path. Never throws. */
+  /**
+   * Handles an HTTP upgrade for this endpoint's path, in order: capacity (503), origin (403),
+   * authentication (401), handshake guards (403), id. Every refusal is an HTTP answer before the
+   * upgrade, so a refused socket never reaches room state. Never throws.
+   */
   async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    if (this.shuttingDown || !this.started) {
+      return this.refuse(request, socket, 503, 'Service Unavailable');
+    }
+    const address = request.socket.remoteAddress ?? '';
+    const overLimit = this.limiter.tryAcquire(address);
+    if (overLimit !== null) return this.refuse(request, socket, 503, overLimit);
+    let accepted = false;
     try {
-      if (this.shuttingDown || !this.started) {
-        return this.refuse(request, socket, 503, 'Service Unavailable');
-      }
-      const originAccepted = this.options.checkOrigin
-        ? await this.options.checkOrigin(request)
-        : this.originPolicy.accepts(request);
-      if (originAccepted !== true) return this.refuse(request, socket, 403, 'Origin not allowed');
+      const verdict = await this.admit(request);
+      if (verdict !== null) return this.refuse(request, socket, verdict.status, verdict.reason);
       const id = this.createId(request);
       if (id === null) return this.refuse(request, socket, 500, 'Could not assign a connection id');
-      if (socket.destroyed) return;
-      this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, socket, id));
+      if (socket.destroyed || this.shuttingDown) return;
+      accepted = true;
+      this.wss.handleUpgrade(request, socket, head, (ws) =>
+        this.accept(ws, request, socket, id, address),
+      );
     } catch (error) {
       this.logger.error(`upgrade failed: ${describeError(error)}`);
       this.refuse(request, socket, 500, 'Internal Server Error');
+    } finally {
+      // An upgrade that `ws` itself refuses (bad key, version) never reaches accept: free its slot then.
+      if (!accepted) this.limiter.release(address);
+      else socket.once('close', () => this.releaseIfNotAccepted(socket, address));
     }
+  }
+
+  private readonly acceptedSockets = new WeakSet<Duplex>();
+
+  private releaseIfNotAccepted(socket: Duplex, address: string): void {
+    if (!this.acceptedSockets.has(socket)) this.limiter.release(address);
+  }
+
+  /** Origin, authentication and guards; null when the upgrade may go on. */
+  private async admit(
+    request: IncomingMessage,
+  ): Promise<{ status: number; reason: string } | null> {
+    const originAccepted = this.options.checkOrigin
+      ? await this.options.checkOrigin(request)
+      : this.originPolicy.accepts(request);
+    if (originAccepted !== true) return { status: 403, reason: 'Origin not allowed' };
+    const upgrade = request as IncomingMessage & { principal?: unknown; user?: unknown };
+    if (this.options.authenticate !== undefined) {
+      let principal: unknown;
+      try {
+        principal = await this.options.authenticate(request);
+      } catch (error) {
+        const status = httpStatusOf(error);
+        if (status === undefined) throw error;
+        return { status, reason: (error as Error).message || 'Unauthorized' };
+      }
+      if (principal === undefined || principal === null || principal === false) {
+        return { status: 401, reason: 'Unauthorized' };
+      }
+      upgrade.principal = principal;
+    }
+    if (this.handshakeGuards.length > 0) {
+      const context = new HandshakeExecutionContext(request, WsRoomsServer, this.handleUpgrade);
+      for (const guard of this.handshakeGuards) {
+        let allowed: unknown;
+        try {
+          const result = guard.canActivate(context);
+          allowed = isObservable(result) ? await lastValueFrom(result) : await result;
+        } catch (error) {
+          const status = httpStatusOf(error);
+          if (status === undefined) throw error;
+          return { status, reason: (error as Error).message || 'Forbidden' };
+        }
+        if (allowed !== true) return { status: 403, reason: 'Forbidden' };
+      }
+      if (upgrade.principal === undefined && upgrade.user !== undefined)
+        upgrade.principal = upgrade.user;
+    }
+    return null;
   }
 
   private refuse(request: IncomingMessage, socket: Duplex, status: number, reason: string): void {
@@ -207,8 +305,16 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     return null;
   }
 
-  private accept(ws: WebSocket, request: IncomingMessage, socket: Duplex, id: string): void {
+  private accept(
+    ws: WebSocket,
+    request: IncomingMessage,
+    socket: Duplex,
+    id: string,
+    address: string,
+  ): void {
+    this.acceptedSockets.add(socket);
     if (this.shuttingDown || this.connections.has(id)) {
+      this.limiter.release(address);
       ws.close(CloseCode.GoingAway, 'server shutting down');
       return;
     }
@@ -221,6 +327,11 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
       request.socket.remoteAddress,
       this.scheduler.now(),
     );
+    connection.principal = (request as IncomingMessage & { principal?: unknown }).principal;
+    connection.compressed = ws.extensions !== '';
+    connection.rateTokens = this.options.maxMessageBurst;
+    connection.rateRefilledAt = this.scheduler.now();
+    connection.limiterKey = address;
     (ws as TaggedWebSocket)[kConnection] = connection;
     this.connections.set(id, connection);
     this.stats.connections = this.connections.size;
@@ -269,6 +380,7 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     connection.awaitingPong = false;
     this.stats.messagesIn++;
     this.stats.bytesIn += data.length;
+    if (this.options.maxMessageRate > 0 && !this.takeRateToken(connection)) return;
     const decoded = this.codec.decode(data);
     if (decoded.kind === 'native') {
       for (const handler of this.nativeHandlers)
@@ -286,7 +398,7 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     }
     const { event, value } = decoded;
     if (event.startsWith(RESERVED_EVENT_PREFIX)) {
-      this.stats.unhandledEvents++;
+      this.handleReserved(connection, event, value);
       return;
     }
     const handlers = this.eventHandlers.get(event);
@@ -303,6 +415,113 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
   }
 
   /**
+   * Token bucket: `maxMessageBurst` tokens, refilled at `maxMessageRate` per second. An empty bucket
+   * closes the connection with 1008: a flood costs the server one comparison per message.
+   */
+  private takeRateToken(connection: Connection): boolean {
+    const now = this.scheduler.now();
+    const { maxMessageRate, maxMessageBurst } = this.options;
+    const refill = ((now - connection.rateRefilledAt) * maxMessageRate) / 1000;
+    connection.rateTokens = Math.min(maxMessageBurst, connection.rateTokens + refill);
+    connection.rateRefilledAt = now;
+    if (connection.rateTokens >= 1) {
+      connection.rateTokens -= 1;
+      return true;
+    }
+    this.stats.rateLimitCuts++;
+    this.logger.warn(`closing ${connection.id}: message rate exceeded`);
+    this.close(connection, CloseCode.PolicyViolation, 'message rate exceeded');
+    return false;
+  }
+
+  /** The protocol extensions: requests and replies (other reserved names are ignored). */
+  private handleReserved(connection: Connection, event: string, value: DecodedValue): void {
+    if (event === ReservedEvent.Request) {
+      const request = parseRequest(value);
+      if (request === null) return this.invalidReserved(connection, event);
+      const handlers = this.eventHandlers.get(request.event);
+      if (handlers === undefined) {
+        return this.sendReplyError(connection, request.id, {
+          code: WsRoomsErrorCode.NoHandler,
+          message: `no handler for event "${request.event}"`,
+          status: 404,
+        });
+      }
+      // The first handler's result is the reply; further handlers of the event still run.
+      handlers.forEach((handler, index) =>
+        this.invoke(
+          connection,
+          request.event,
+          () => handler(connection, request.value, request.event),
+          index === 0 ? { requestId: request.id } : false,
+        ),
+      );
+      return;
+    }
+    if (event === ReservedEvent.Reply) {
+      const reply = parseReply(value);
+      if (reply === null) return this.invalidReserved(connection, event);
+      const pending = connection.pendingRequests?.get(reply.id);
+      if (pending === undefined) return;
+      connection.pendingRequests!.delete(reply.id);
+      clearTimeout(pending.timer);
+      if (reply.ok) pending.resolve(reply.value);
+      else pending.reject(replyError(reply.error));
+      return;
+    }
+    this.stats.unhandledEvents++;
+  }
+
+  private invalidReserved(connection: Connection, event: string): void {
+    this.stats.malformedMessages++;
+    this.reportError(
+      connection,
+      new WsRoomsError(
+        WsRoomsErrorCode.InvalidReservedMessage,
+        `"${event}" payload is not a valid envelope`,
+      ),
+      event,
+    );
+  }
+
+  private sendReplyError(connection: Connection, id: number, error: ReplyError): void {
+    if (!connection.closed) connection.emit(ReservedEvent.Reply, errorReplyPayload(id, error));
+  }
+
+  /**
+   * Sends a request to one connection and waits for its reply (`connection.request`).
+   * @throws WsRoomsError (as a rejection) on timeout, closed connection or a failed reply.
+   */
+  request(
+    connection: Connection,
+    event: string,
+    value: EmitValue,
+    timeout: number = this.options.requestTimeout,
+  ): Promise<unknown> {
+    if (connection.closed) {
+      return Promise.reject(
+        new WsRoomsError(WsRoomsErrorCode.RequestAborted, 'connection is closed'),
+      );
+    }
+    const id = connection.nextRequestId++;
+    const frame = this.frameEvent(ReservedEvent.Request, requestPayload(id, event, value));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        connection.pendingRequests?.delete(id);
+        reject(
+          new WsRoomsError(
+            WsRoomsErrorCode.RequestTimeout,
+            `request "${event}" got no reply within ${timeout} ms`,
+          ),
+        );
+      }, timeout);
+      timer.unref();
+      (connection.pendingRequests ??= new Map()).set(id, { resolve, reject, timer });
+      connection.sendFrame(frame, false);
+    });
+  }
+
+  /**
    * Runs one handler: its return value (or resolved value) goes back to the sender, its error
    * becomes an error event to the sender. Nothing a handler does can throw out of here.
    */
@@ -310,29 +529,45 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     connection: Connection,
     event: string | undefined,
     call: () => unknown,
-    replies = true,
+    replies: boolean | { readonly requestId: number } = true,
   ): void {
+    const requestId = typeof replies === 'object' ? replies.requestId : undefined;
     let result: unknown;
     try {
       result = call();
     } catch (error) {
-      this.handlerFailed(connection, event, error);
+      this.handlerFailed(connection, event, error, requestId);
       return;
     }
     if (isPromiseLike(result)) {
       this.track(
         Promise.resolve(result).then(
-          (value) => replies && this.reply(connection, event, value),
-          (error: unknown) => this.handlerFailed(connection, event, error),
+          (value) => replies !== false && this.reply(connection, event, value, requestId),
+          (error: unknown) => this.handlerFailed(connection, event, error, requestId),
         ),
       );
-    } else if (replies) {
-      this.reply(connection, event, result);
+    } else if (replies !== false) {
+      this.reply(connection, event, result, requestId);
     }
   }
 
-  private reply(connection: Connection, event: string | undefined, value: unknown): void {
-    if (value === undefined || value === null || connection.closed) return;
+  private reply(
+    connection: Connection,
+    event: string | undefined,
+    value: unknown,
+    requestId?: number,
+  ): void {
+    if (connection.closed) return;
+    if (requestId !== undefined) {
+      // A request always gets an answer, `undefined` included (as null).
+      try {
+        connection.emit(ReservedEvent.Reply, replyPayload(requestId, value) as EmitValue);
+      } catch (error) {
+        this.handlerFailed(connection, event, error, requestId);
+      }
+      return;
+    }
+    if (value === undefined || value === null) return;
     try {
       if (isWsResponse(value)) connection.emit(value.event, value.data as EmitValue);
       else if (event !== undefined) connection.emit(event, value as EmitValue);
@@ -345,9 +580,25 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     }
   }
 
-  private handlerFailed(connection: Connection, event: string | undefined, error: unknown): void {
+  private handlerFailed(
+    connection: Connection,
+    event: string | undefined,
+    error: unknown,
+    requestId?: number,
+  ): void {
     this.stats.handlerErrors++;
-    this.reportError(connection, toWsRoomsError(error), event, httpStatusOf(error));
+    const typed = toWsRoomsError(error);
+    const status = httpStatusOf(error);
+    if (requestId !== undefined) {
+      const details = (typed as WsRoomsError & { details?: unknown }).details;
+      return this.sendReplyError(connection, requestId, {
+        code: typed.code,
+        message: typed.message,
+        status,
+        details,
+      });
+    }
+    this.reportError(connection, typed, event, status);
   }
 
   /** Sends the documented `ws-rooms:error` event to one connection. */
@@ -384,14 +635,14 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     return this.options.binaryMessages || !isUtf8(message);
   }
 
-  frameEvent(event: string, value: EmitValue): Buffer {
+  frameEvent(event: string, value: EmitValue, binary = false): Buffer {
     const message = this.codec.encodeEvent(event, value);
-    return frameMessage(message, this.isBinaryFrame(message, true));
+    return frameMessage(message, binary || this.isBinaryFrame(message, true));
   }
 
-  frameNative(data: string | Uint8Array): Buffer {
+  frameNative(data: string | Uint8Array, binary = false): Buffer {
     const message = this.encodeNative(data);
-    return frameMessage(message, this.isBinaryFrame(message, false));
+    return frameMessage(message, binary || this.isBinaryFrame(message, false));
   }
 
   /** A broadcast operator with no target yet; `senderId` makes `NotMe` meaningful. */
@@ -414,47 +665,88 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
 
   /** Frames once and queues the same bytes for every local recipient, each once. */
   deliverLocally(broadcast: OutboundBroadcast): void {
-    const { rooms, except, volatile: isVolatile } = broadcast;
     const frame = frameMessage(broadcast.message, broadcast.binary);
+    const isVolatile = broadcast.volatile;
+    this.forEachRecipient(broadcast.rooms, broadcast.except, (connection) => {
+      if (connection.sendFrame(frame, isVolatile)) this.stats.messagesOut++;
+      else if (isVolatile) this.stats.volatileDrops++;
+    });
+  }
+
+  /**
+   * Visits every local connection a target reaches, once each: everyone (`rooms === null`), or the
+   * members of the rooms (a connection id stands for its own room), minus the `except` rooms.
+   */
+  private forEachRecipient(
+    rooms: readonly string[] | null,
+    except: readonly string[],
+    visit: (connection: Connection) => void,
+  ): void {
     const excluded = except.length === 0 ? null : this.expand(except);
     if (rooms === null) {
       for (const connection of this.connections.values()) {
-        if (excluded === null || !excluded.has(connection.id))
-          this.deliver(connection, frame, isVolatile);
+        if (excluded === null || !excluded.has(connection.id)) visit(connection);
       }
       return;
     }
     if (rooms.length === 1) {
-      this.deliverToRoom(rooms[0], frame, excluded, isVolatile);
+      this.visitRoom(rooms[0], excluded, visit, false);
       return;
     }
     const seen = new Set<string>(excluded ?? undefined);
-    for (const room of rooms) this.deliverToRoom(room, frame, seen, isVolatile, true);
+    for (const room of rooms) this.visitRoom(room, seen, visit, true);
   }
 
-  private deliverToRoom(
+  private visitRoom(
     room: string,
-    frame: Buffer,
     skip: Set<string> | null,
-    isVolatile: boolean,
-    remember = false,
+    visit: (connection: Connection) => void,
+    remember: boolean,
   ): void {
     const own = this.connections.get(room);
     if (own !== undefined && (skip === null || !skip.has(room))) {
       if (remember) skip!.add(room);
-      this.deliver(own, frame, isVolatile);
+      visit(own);
     }
     for (const id of this.index.membersOf(room)) {
       if (skip !== null && skip.has(id)) continue;
       if (remember) skip!.add(id);
       const connection = this.connections.get(id);
-      if (connection !== undefined) this.deliver(connection, frame, isVolatile);
+      if (connection !== undefined) visit(connection);
     }
   }
 
-  private deliver(connection: Connection, frame: Buffer, isVolatile: boolean): void {
-    if (connection.sendFrame(frame, isVolatile)) this.stats.messagesOut++;
-    else if (isVolatile) this.stats.volatileDrops++;
+  /** Sends one request to every local recipient and collects what comes back (never rejects). */
+  async requestAll(
+    rooms: readonly string[] | null,
+    except: readonly string[],
+    event: string,
+    value: EmitValue,
+    timeout: number | undefined,
+  ): Promise<BroadcastRequestResult<unknown>> {
+    const recipients: Connection[] = [];
+    this.forEachRecipient(rooms, except, (connection) => recipients.push(connection));
+    const replies = new Map<string, unknown>();
+    const errors = new Map<string, { code: string; message: string }>();
+    const missing: string[] = [];
+    await Promise.all(
+      recipients.map((connection) =>
+        this.request(connection, event, value, timeout).then(
+          (reply) => void replies.set(connection.id, reply),
+          (error: WsRoomsError) => {
+            if (
+              error.code === WsRoomsErrorCode.RequestTimeout ||
+              error.code === WsRoomsErrorCode.RequestAborted
+            ) {
+              missing.push(connection.id);
+            } else {
+              errors.set(connection.id, { code: error.code, message: error.message });
+            }
+          },
+        ),
+      ),
+    );
+    return { replies, errors, missing };
   }
 
   /** Rooms and ids to the set of local connection ids they stand for. */
@@ -483,17 +775,30 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     return this.connections.values();
   }
 
-  async join(connection: Connection, room: string): Promise<void> {
+  /**
+   * Joins a room: checked and applied locally at once (so a broadcast right after reaches the new
+   * member), then handed to the store. The returned promise never rejects: store failures are logged.
+   * @throws WsRoomsError synchronously for an invalid room name or `maxRoomsPerConnection`.
+   */
+  join(connection: Connection, room: string): Promise<void> {
     assertRoomName(room);
-    if (connection.closed || room === connection.id) return;
-    if (this.index.add(connection.id, room))
-      await this.settle(this.store.joined(connection.id, room));
+    if (connection.closed || room === connection.id) return RESOLVED;
+    if (this.index.has(connection.id, room)) return RESOLVED;
+    if (this.index.roomsOf(connection.id).size >= this.options.maxRoomsPerConnection) {
+      throw new WsRoomsError(
+        WsRoomsErrorCode.RoomLimit,
+        `connection is already in ${this.options.maxRoomsPerConnection} rooms (maxRoomsPerConnection)`,
+      );
+    }
+    this.index.add(connection.id, room);
+    return this.settle(this.store.joined(connection.id, room));
   }
 
-  async leave(connection: Connection, room: string): Promise<void> {
+  /** Leaves a room (a no-op when not a member). The promise never rejects. */
+  leave(connection: Connection, room: string): Promise<void> {
     assertRoomName(room);
-    if (this.index.remove(connection.id, room))
-      await this.settle(this.store.left(connection.id, room));
+    if (!this.index.remove(connection.id, room)) return RESOLVED;
+    return this.settle(this.store.left(connection.id, room));
   }
 
   /** Runs a join/leave/disconnect for a connection here or, through the store, on another node. */
@@ -506,8 +811,13 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
   private runLocally(command: RemoteCommand): boolean {
     const connection = this.connections.get(command.connectionId);
     if (connection === undefined) return false;
-    if (command.kind === 'join') void this.join(connection, command.room);
-    else if (command.kind === 'leave') void this.leave(connection, command.room);
+    if (command.kind === 'join') {
+      try {
+        void this.join(connection, command.room);
+      } catch (error) {
+        this.logger.warn(`remote join of ${connection.id} refused: ${(error as Error).message}`);
+      }
+    } else if (command.kind === 'leave') void this.leave(connection, command.room);
     else this.close(connection, command.code, command.reason);
     return true;
   }
@@ -528,6 +838,18 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     if (connection.closed) return;
     if (initiator === 'server' && !terminate) connection.flush();
     connection.closed = true;
+    this.limiter.release(connection.limiterKey);
+    if (connection.pendingRequests !== undefined) {
+      const aborted = new WsRoomsError(
+        WsRoomsErrorCode.RequestAborted,
+        `connection closed before the reply (${code})`,
+      );
+      for (const pending of connection.pendingRequests.values()) {
+        clearTimeout(pending.timer);
+        pending.reject(aborted);
+      }
+      connection.pendingRequests.clear();
+    }
     this.connections.delete(connection.id);
     this.stats.connections = this.connections.size;
     const rooms = this.index.removeAll(connection.id);
@@ -656,6 +978,15 @@ function toBuffer(data: WebSocket.RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (Array.isArray(data)) return Buffer.concat(data);
   return Buffer.from(data);
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+function replyError(error: ReplyError): WsRoomsError {
+  const result = new WsRoomsError(error.code as WsRoomsErrorCode, error.message);
+  if (error.status !== undefined) Object.assign(result, { status: error.status });
+  if (error.details !== undefined) Object.assign(result, { details: error.details });
+  return result;
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
