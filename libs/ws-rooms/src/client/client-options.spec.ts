@@ -15,6 +15,8 @@ describe('client options', () => {
       autoConnect: true,
       sendBufferSize: 100,
       sendBufferPolicy: 'drop-oldest',
+      requestTimeout: 10_000,
+      recovery: false,
     });
     expect(DEFAULT_RECONNECT_OPTIONS).toEqual({
       initialDelay: 100,
@@ -50,5 +52,18 @@ describe('client options', () => {
     const timers = resolveClientOptions({ WebSocket, timers: { random } }).timers;
     expect(timers.random).toBe(random);
     expect(typeof timers.setTimeout).toBe('function');
+  });
+
+  it('checks requestTimeout and recovery', () => {
+    expect(resolveClientOptions({ WebSocket, requestTimeout: 1 }).requestTimeout).toBe(1);
+    expect(resolveClientOptions({ WebSocket, recovery: true }).recovery).toBe(true);
+    for (const requestTimeout of [0, -1, NaN, Infinity, 2 ** 31, '5']) {
+      expect(() =>
+        resolveClientOptions({ WebSocket, requestTimeout: requestTimeout as number }),
+      ).toThrow(/^Invalid option requestTimeout: .* \(expected a number > 0 and <= 2147483647\)$/);
+    }
+    expect(() => resolveClientOptions({ WebSocket, recovery: 1 as unknown as boolean })).toThrow(
+      'Invalid option recovery: 1 (expected a boolean)',
+    );
   });
 });

@@ -58,6 +58,10 @@ export class Connection<
   /** Requests this server sent to the client, waiting for replies (created on first use). */
   pendingRequests: Map<number, PendingRequest> | undefined;
   nextRequestId = 1;
+  /** Recovery session token, when the client opted in to recovery. */
+  recoveryToken: string | undefined = undefined;
+  /** True when this connection resumed a previous session (id, rooms and missed messages). */
+  recovered = false;
   /** The remote address the connection limiter counted this connection under. */
   limiterKey = '';
 
@@ -197,7 +201,12 @@ export class Connection<
   sendFrame(frame: Buffer, isVolatile: boolean): boolean {
     if (this.closed) return false;
     const limits = this.host.limits;
-    if (this.socket.writableLength + this.pendingBytes + frame.length > limits.maxBufferedBytes) {
+    // Bytes already waiting: the kernel-side socket buffer plus this turn's batch (or, with
+    // compression, `ws`'s own queue). One large frame to an idle connection is not a slow consumer.
+    const queued = this.compressed
+      ? this.ws.bufferedAmount
+      : this.socket.writableLength + this.pendingBytes;
+    if (queued > 0 && queued + frame.length > limits.maxBufferedBytes) {
       if (!isVolatile) this.host.cutSlowConsumer(this, 'send queue over maxBufferedBytes');
       return false;
     }
