@@ -55,6 +55,11 @@ export interface WsConnection<
   readonly principal: TPrincipal;
   /** A store for the application's data about this connection (user, session...). */
   readonly data: TData;
+  /**
+   * True when the client resumed a previous session within the recovery window: same id, rooms given
+   * back and missed room messages replayed (the `recovery` option).
+   */
+  readonly recovered: boolean;
   /** True until the connection starts closing. */
   readonly isOpen: boolean;
   /** Sends an event message to this connection only (`to(ownId).emit`). */

@@ -33,8 +33,22 @@ export const ReservedEvent = {
   Reply: 'ws-rooms:res',
   /** Client to server: resume a previous session (reserved for recovery). */
   Recover: 'ws-rooms:recover',
-  /** Server to client: room presence changes (reserved for presence). */
+  /**
+   * Server to client: presence of a tracked room, JSON `{ room, joined: { id, meta } }`,
+   * `{ room, left: { id } }`, or to a joiner `{ room, members: [{ id, meta }] }` (to a leaver, an
+   * empty `members` list).
+   */
   Presence: 'ws-rooms:presence',
+  /**
+   * Server to a client that opted in to recovery, first message of the connection: JSON
+   * `{ id, token, offset?, recovered, reason? }`.
+   */
+  Session: 'ws-rooms:session',
+  /**
+   * Server to a client that opted in to recovery: a room broadcast with its offset, type 0, payload
+   * `<offset>;<the original message, bytes unchanged>`.
+   */
+  Message: 'ws-rooms:m',
 } as const;
 
 /** One of the values of {@link ReservedEvent}. */

@@ -1,6 +1,7 @@
 import type { BroadcastOperator } from '../interfaces/broadcast-operator.interface';
 import { NotMe, type Target } from '../interfaces/targets';
 import type { EmitValue } from '../protocol/message-codec';
+import type { PresenceMember } from '../server/presence-tracker';
 import type { WsRoomsServer } from '../server/ws-rooms.server';
 import type { ClusterQueryResult } from '../store/room-store.interface';
 
@@ -63,9 +64,26 @@ export class RoomsService {
     return (await this.server.store.members(room)).value.length;
   }
 
+  /** Number of non-empty rooms across every node (own-id rooms not counted). */
+  async roomCount(): Promise<number> {
+    return (await this.server.store.rooms()).value.length;
+  }
+
+  /** Number of non-empty rooms on this node, without asking the store (as in the stats). */
+  get localRoomCount(): number {
+    return this.server.index.roomCount;
+  }
+
   /** {@link RoomsService.members} with the `partial` flag a multi-node store sets when a node did not answer. */
   membersDetailed(room: string): Promise<ClusterQueryResult<string[]>> {
     return this.server.store.members(room);
+  }
+
+  /**
+   * Members with metadata of a room that tracks presence (the `presence` option), on this node.
+   */
+  presence(room: string): PresenceMember[] {
+    return this.server.presenceOf(room);
   }
 
   /** {@link RoomsService.rooms} with the `partial` flag. */
