@@ -10,6 +10,8 @@ export default tseslint.config(
       'bench/results/**',
       'libs/ws-rooms/assets/**',
       'coverage/**',
+      'test/compat-nest12/node_modules/**',
+      'test/compat-nest12/package-lock.json',
     ],
   },
   js.configs.recommended,
@@ -45,6 +47,33 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
       ],
+    },
+  },
+  {
+    // The NestJS 12 compatibility suite is plain JavaScript run by Node; its CommonJS app is
+    // CommonJS on purpose.
+    files: ['test/compat-nest12/**/*.mjs', 'test/compat-nest12/**/*.cjs'],
+    languageOptions: { globals: { fetch: 'readonly' } },
+  },
+  {
+    files: ['test/compat-nest12/**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // Tool configuration files are CommonJS modules run by Node.
+    files: ['jest.config.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
+    // The demo page's script runs in the browser next to the served client (`Ws`, `WsRooms`).
+    files: ['src/public/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { location: 'readonly', Ws: 'readonly', WsRooms: 'readonly' },
     },
   },
   {

@@ -1,0 +1,31 @@
+// The fixture app as an ES module: ws-rooms (CommonJS) is loaded with `import`, and its named
+// exports must be visible to ESM (Node's CommonJS export detection).
+import 'reflect-metadata';
+import {
+  Catch,
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  Query,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { WsException } from '@nestjs/websockets';
+import {
+  ConnectedSocket,
+  MessageBody,
+  OnEvent,
+  RoomsService,
+  WsRoomsGateway,
+  WsRoomsModule,
+} from 'ws-rooms';
+import fixture from '../fixture/chat-fixture.cjs';
+
+export const { events, startApp } = fixture.createFixture({
+  nest: { Catch, Controller, Get, Injectable, Module, Query, UseFilters, UseGuards },
+  core: { APP_GUARD, NestFactory },
+  websockets: { WsException },
+  wsRooms: { ConnectedSocket, MessageBody, OnEvent, RoomsService, WsRoomsGateway, WsRoomsModule },
+});
