@@ -21,7 +21,21 @@ export type {
   DisconnectInfo,
   ConnectionEventListener,
 } from './interfaces/ws-connection.interface';
-export type { BroadcastOperator } from './interfaces/broadcast-operator.interface';
+export type {
+  BroadcastOperator,
+  BroadcastRequestResult,
+} from './interfaces/broadcast-operator.interface';
+export type { EmitOptions, RequestOptions } from './interfaces/ws-connection.interface';
+export type { PresenceMember } from './server/presence-tracker';
+export type { RecoveryOptions, PresenceOptions } from './options/ws-rooms-options.interface';
+export {
+  parseReply,
+  parseRequest,
+  requestPayload,
+  replyPayload,
+  errorReplyPayload,
+} from './protocol/reserved-messages';
+export type { RequestEnvelope, ReplyEnvelope, ReplyError } from './protocol/reserved-messages';
 export { All, NotMe, Broadcast } from './interfaces/targets';
 export type { Target } from './interfaces/targets';
 export { RoomsService } from './services/rooms.service';
@@ -59,3 +73,17 @@ export {
   getWsRoomsOptionsToken,
   getWsRoomsServerToken,
 } from './constants';
+export * from './store/redis';
+export type { UpgradeRefusalReason } from './server/server-stats';
+export { UPGRADE_REFUSAL_REASONS } from './server/server-stats';
+export type {
+  DashboardAuthorize,
+  DashboardOptions,
+  MetricsOptions,
+} from './observability/observability-options';
+export { WS_ROOMS_METRIC_NAMES } from './observability/metrics-exporter';
+export { WsRoomsMetricsError, WsRoomsMetricsErrorCode } from './observability/metrics.error';
+export type { DashboardSnapshot } from './observability/dashboard-snapshot';
+export type { RateSample } from './observability/rate-sampler';
+export type { RoomSize } from './observability/top-rooms';
+export { DASHBOARD_STATS_EVENT } from './observability/dashboard';

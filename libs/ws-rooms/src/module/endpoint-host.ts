@@ -16,6 +16,7 @@ import { WsRoomsErrorCode } from '../errors/error-codes';
 import { WsRoomsError } from '../errors/ws-rooms.error';
 import { GatewayExplorer } from '../gateway/gateway-explorer';
 import { serveClientScript } from '../http/client-script';
+import { EndpointObservability } from '../observability/endpoint-observability';
 import type { WsRoomsServer } from '../server/ws-rooms.server';
 
 /**
@@ -27,6 +28,7 @@ export class EndpointHost
 {
   private readonly logger: Logger;
   private adapter: WsRoomsAdapter | undefined;
+  private readonly observability: EndpointObservability;
 
   constructor(
     readonly server: WsRoomsServer,
@@ -36,6 +38,7 @@ export class EndpointHost
     private readonly httpAdapterHost: HttpAdapterHost,
   ) {
     this.logger = new Logger(`WsRooms:${server.name}`);
+    this.observability = new EndpointObservability(server, this.logger);
   }
 
   onModuleInit(): void {
@@ -43,6 +46,7 @@ export class EndpointHost
     const path = this.server.options.clientScriptPath;
     const httpAdapter = this.httpAdapterHost.httpAdapter;
     if (path !== false && httpAdapter) serveClientScript(httpAdapter, path);
+    this.observability.serve(httpAdapter ?? undefined);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -68,12 +72,14 @@ export class EndpointHost
     this.adapter = new WsRoomsAdapter(httpServer);
     this.adapter.create(0, { server: this.server });
     await this.server.start();
+    await this.observability.start(httpServer);
     this.logger.log(
       `websocket endpoint ${endpoint} ready (${gateways} gateway${gateways === 1 ? '' : 's'})`,
     );
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    await this.observability.stop();
     if (this.adapter !== undefined) await this.adapter.close(this.server);
     else await this.server.shutdown();
   }

@@ -5,6 +5,10 @@ import { generateConnectionId } from '../server/connection-id';
 import { DEFAULT_PREFIX } from '../protocol/protocol.constants';
 import { MemoryRoomStore } from '../store/memory-room-store';
 import { normalizeOrigin } from './origin-policy';
+import {
+  resolveDashboardOptions,
+  resolveMetricsOptions,
+} from '../observability/observability-options';
 import type { ResolvedWsRoomsOptions, WsRoomsOptions } from './ws-rooms-options.interface';
 
 /** The name of an endpoint registered without one. */
@@ -73,6 +77,10 @@ export function resolveOptions(input: string | WsRoomsOptions): ResolvedWsRoomsO
     if (options[key] !== undefined && typeof options[key] !== 'function')
       fail(`"${key}" must be a function`);
   }
+  const metrics = resolveMetricsOptions(options.metrics, {
+    endpoint: options.endpoint,
+    clientScriptPath,
+  });
   return {
     endpoint: options.endpoint,
     name,
@@ -109,6 +117,12 @@ export function resolveOptions(input: string | WsRoomsOptions): ResolvedWsRoomsO
     requestTimeout: positiveInteger(options, 'requestTimeout', 10_000),
     recovery: resolveRecovery(options.recovery),
     presence: resolvePresence(options.presence),
+    metrics,
+    dashboard: resolveDashboardOptions(
+      options.dashboard,
+      { endpoint: options.endpoint, clientScriptPath },
+      metrics,
+    ),
   };
 }
 

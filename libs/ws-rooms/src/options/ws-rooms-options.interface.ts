@@ -3,6 +3,12 @@ import type { Duplex } from 'node:stream';
 import type { CanActivate, Type } from '@nestjs/common';
 import type { WsRoomsError } from '../errors/ws-rooms.error';
 import type { RoomStore } from '../store/room-store.interface';
+import type {
+  DashboardOptions,
+  MetricsOptions,
+  ResolvedDashboardOptions,
+  ResolvedMetricsOptions,
+} from '../observability/observability-options';
 
 /** What the `error` option receives: the refused upgrade. */
 export interface UpgradeErrorContext {
@@ -214,6 +220,19 @@ export interface WsRoomsOptions {
    * @default false
    */
   presence?: false | PresenceOptions;
+  /**
+   * A Prometheus endpoint (`GET /metrics` by default) with this endpoint's counters, labelled
+   * `endpoint="<name>"`. Needs the `prom-client` package, loaded only when this option is on.
+   * `false` disables it.
+   * @default false
+   */
+  metrics?: false | MetricsOptions;
+  /**
+   * A live dashboard page (connections, rooms, message rates) at `/ws-rooms/dashboard` by default,
+   * updated over a websocket feed of its own. `false` disables it.
+   * @default false
+   */
+  dashboard?: false | DashboardOptions;
 }
 
 /** Options of missed-message recovery. */
@@ -259,6 +278,8 @@ export interface ResolvedWsRoomsOptions extends Required<
     | 'handshakeGuards'
     | 'recovery'
     | 'presence'
+    | 'metrics'
+    | 'dashboard'
   >
 > {
   readonly checkOrigin: WsRoomsOptions['checkOrigin'];
@@ -271,4 +292,6 @@ export interface ResolvedWsRoomsOptions extends Required<
   readonly handshakeGuards: readonly (CanActivate | Type<CanActivate>)[];
   readonly recovery: Required<RecoveryOptions> | false;
   readonly presence: Required<PresenceOptions> | false;
+  readonly metrics: ResolvedMetricsOptions | false;
+  readonly dashboard: ResolvedDashboardOptions | false;
 }

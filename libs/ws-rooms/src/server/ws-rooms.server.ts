@@ -25,8 +25,15 @@ import type { OutboundBroadcast, RemoteCommand, RoomStore } from '../store/room-
 import { RoomBroadcastOperator, type BroadcastSink } from './broadcast-operator';
 import { describeError } from './describe-error';
 import { Heartbeat, type Scheduler, systemScheduler } from './heartbeat';
-import { createStats, type WsRoomsStats } from './server-stats';
+import {
+  countError,
+  createStats,
+  type UpgradeRefusalReason,
+  type WsRoomsStats,
+} from './server-stats';
 import { WriteBatcher } from './write-batcher';
+import { PresenceTracker, type PresenceMember } from './presence-tracker';
+import { type RecoveryFailure, RecoveryLog, type RecordedBroadcast } from './recovery-log';
 import { ConnectionLimiter } from './connection-limiter';
 import { HandshakeExecutionContext } from './handshake-context';
 import {
@@ -58,7 +65,7 @@ const MAX_ID_ATTEMPTS = 5;
 export class WsRoomsServer implements ConnectionHost, BroadcastSink {
   readonly codec: MessageCodec;
   readonly index = new RoomIndex();
-  readonly stats: WsRoomsStats = createStats();
+  readonly stats: WsRoomsStats = createStats(this.index);
   readonly limits: ConnectionLimits;
   private readonly connections = new Map<string, Connection>();
   private readonly wss: WebSocketServer;
@@ -83,6 +90,10 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
       maxEventNameLength: options.maxEventNameLength,
       maxJsonDepth: options.maxJsonDepth,
     });
+    this.recovery = options.recovery
+      ? new RecoveryLog(options.recovery.windowMs, options.recovery.maxMessages)
+      : null;
+    this.presence = options.presence ? new PresenceTracker(options.presence) : null;
     this.limiter = new ConnectionLimiter(options.maxConnections, options.maxConnectionsPerAddress);
     this.limits = {
       maxBufferedBytes: options.maxBufferedBytes,
@@ -108,6 +119,9 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
 
   private readonly scheduler: Scheduler;
   private readonly limiter: ConnectionLimiter;
+  private readonly recovery: RecoveryLog | null;
+  /** Presence of opted-in rooms; null when the `presence` option is off. */
+  readonly presence: PresenceTracker | null;
   private handshakeGuards: readonly CanActivate[] = [];
 
   /** Sets the (DI-resolved) guards run on every upgrade request. */
@@ -216,25 +230,32 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
    */
   async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     if (this.shuttingDown || !this.started) {
-      return this.refuse(request, socket, 503, 'Service Unavailable');
+      return this.refuse(request, socket, 503, 'Service Unavailable', 'unavailable');
     }
     const address = request.socket.remoteAddress ?? '';
     const overLimit = this.limiter.tryAcquire(address);
-    if (overLimit !== null) return this.refuse(request, socket, 503, overLimit);
+    if (overLimit !== null) return this.refuse(request, socket, 503, overLimit, 'capacity');
     let accepted = false;
     try {
       const verdict = await this.admit(request);
-      if (verdict !== null) return this.refuse(request, socket, verdict.status, verdict.reason);
-      const id = this.createId(request);
-      if (id === null) return this.refuse(request, socket, 500, 'Could not assign a connection id');
-      if (socket.destroyed || this.shuttingDown) return;
+      if (verdict !== null)
+        return this.refuse(request, socket, verdict.status, verdict.reason, verdict.cause);
+      const resume = this.recovery === null ? null : this.resumeRequested(request);
+      const id = resume?.ok ? resume.session.id : this.createId(request);
+      if (id === null)
+        return this.refuse(request, socket, 500, 'Could not assign a connection id', 'id');
+      if (socket.destroyed) return;
+      // A verdict that arrives during shutdown must still answer: an unanswered socket would hold
+      // the HTTP server's close (and the shutdown) open for as long as the client waits.
+      if (this.shuttingDown)
+        return this.refuse(request, socket, 503, 'Service Unavailable', 'unavailable');
       accepted = true;
       this.wss.handleUpgrade(request, socket, head, (ws) =>
-        this.accept(ws, request, socket, id, address),
+        this.accept(ws, request, socket, id, address, resume),
       );
     } catch (error) {
       this.logger.error(`upgrade failed: ${describeError(error)}`);
-      this.refuse(request, socket, 500, 'Internal Server Error');
+      this.refuse(request, socket, 500, 'Internal Server Error', 'error');
     } finally {
       // An upgrade that `ws` itself refuses (bad key, version) never reaches accept: free its slot then.
       if (!accepted) this.limiter.release(address);
@@ -244,6 +265,28 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
 
   private readonly acceptedSockets = new WeakSet<Duplex>();
 
+  /**
+   * Reads the recovery request of the modern client from the upgrade URL:
+   * `ws-rooms-recovery=1` opts in; `ws-rooms-session=<token>&ws-rooms-offset=<n>` resumes.
+   * Returns null when the client did not opt in.
+   */
+  private resumeRequested(request: IncomingMessage): ResumeRequest | null {
+    const url = request.url ?? '';
+    if (!url.includes('ws-rooms-recovery=')) return null;
+    const query = new URL(url, 'http://localhost').searchParams;
+    if (query.get('ws-rooms-recovery') !== '1') return null;
+    const token = query.get('ws-rooms-session');
+    if (token === null) return { ok: false, reason: null };
+    const result = this.recovery!.recover(
+      token,
+      Number(query.get('ws-rooms-offset') ?? 'NaN'),
+      this.scheduler.now(),
+    );
+    if (!result.ok) return { ok: false, reason: result.reason };
+    if (this.connections.has(result.session.id)) return { ok: false, reason: 'id-in-use' };
+    return result;
+  }
+
   private releaseIfNotAccepted(socket: Duplex, address: string): void {
     if (!this.acceptedSockets.has(socket)) this.limiter.release(address);
   }
@@ -251,11 +294,12 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
   /** Origin, authentication and guards; null when the upgrade may go on. */
   private async admit(
     request: IncomingMessage,
-  ): Promise<{ status: number; reason: string } | null> {
+  ): Promise<{ status: number; reason: string; cause: UpgradeRefusalReason } | null> {
     const originAccepted = this.options.checkOrigin
       ? await this.options.checkOrigin(request)
       : this.originPolicy.accepts(request);
-    if (originAccepted !== true) return { status: 403, reason: 'Origin not allowed' };
+    if (originAccepted !== true)
+      return { status: 403, reason: 'Origin not allowed', cause: 'origin' };
     const upgrade = request as IncomingMessage & { principal?: unknown; user?: unknown };
     if (this.options.authenticate !== undefined) {
       let principal: unknown;
@@ -264,10 +308,10 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
       } catch (error) {
         const status = httpStatusOf(error);
         if (status === undefined) throw error;
-        return { status, reason: (error as Error).message || 'Unauthorized' };
+        return { status, reason: (error as Error).message || 'Unauthorized', cause: 'auth' };
       }
       if (principal === undefined || principal === null || principal === false) {
-        return { status: 401, reason: 'Unauthorized' };
+        return { status: 401, reason: 'Unauthorized', cause: 'auth' };
       }
       upgrade.principal = principal;
     }
@@ -281,9 +325,9 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
         } catch (error) {
           const status = httpStatusOf(error);
           if (status === undefined) throw error;
-          return { status, reason: (error as Error).message || 'Forbidden' };
+          return { status, reason: (error as Error).message || 'Forbidden', cause: 'guard' };
         }
-        if (allowed !== true) return { status: 403, reason: 'Forbidden' };
+        if (allowed !== true) return { status: 403, reason: 'Forbidden', cause: 'guard' };
       }
       if (upgrade.principal === undefined && upgrade.user !== undefined)
         upgrade.principal = upgrade.user;
@@ -291,8 +335,15 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     return null;
   }
 
-  private refuse(request: IncomingMessage, socket: Duplex, status: number, reason: string): void {
+  private refuse(
+    request: IncomingMessage,
+    socket: Duplex,
+    status: number,
+    reason: string,
+    cause: UpgradeRefusalReason,
+  ): void {
     this.stats.upgradesRefused++;
+    this.stats.upgradesRefusedByReason[cause]++;
     this.options.error({ request, socket }, status, reason);
   }
 
@@ -311,6 +362,7 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     socket: Duplex,
     id: string,
     address: string,
+    resume: ResumeRequest | null = null,
   ): void {
     this.acceptedSockets.add(socket);
     if (this.shuttingDown || this.connections.has(id)) {
@@ -341,7 +393,43 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     ws.on('close', onSocketClose);
     ws.on('error', onSocketError);
     this.track(this.store.connected(id));
+    if (resume !== null) this.startRecoverableSession(connection, resume);
     this.runConnectionHooks(connection);
+  }
+
+  /**
+   * Tells an opted-in client its session (`ws-rooms:session`) and, when it resumed within the
+   * window, gives back its rooms and replays what it missed — before any other message.
+   */
+  private startRecoverableSession(connection: Connection, resume: ResumeRequest): void {
+    const recovery = this.recovery!;
+    connection.recoveryToken = resume.ok ? resume.session.token : RecoveryLog.newToken();
+    connection.recovered = resume.ok;
+    const session: Record<string, unknown> = {
+      id: connection.id,
+      token: connection.recoveryToken,
+      offset: recovery.offset,
+      recovered: resume.ok,
+    };
+    if (!resume.ok && resume.reason !== null) session.reason = resume.reason;
+    if (resume.ok) delete session.offset;
+    connection.emit(ReservedEvent.Session, session);
+    if (!resume.ok) return;
+    for (const room of resume.session.rooms) {
+      if (this.index.add(connection.id, room)) this.track(this.store.joined(connection.id, room));
+    }
+    for (const entry of resume.missed) connection.sendFrame(this.wrappedFrame(entry), false);
+    // The rooms saw this connection leave: announce it again, after the replay, so that the fresh
+    // member list it gets supersedes the replayed presence changes.
+    for (const room of resume.session.rooms) {
+      if (this.presence?.tracks(room)) this.announceJoin(connection, room);
+    }
+  }
+
+  /** A recorded broadcast as recovery-enabled clients receive it: `ws-rooms:m` with its offset. */
+  private wrappedFrame(entry: RecordedBroadcast): Buffer {
+    const head = Buffer.from(`${this.options.prefix}${ReservedEvent.Message};0;${entry.offset};`);
+    return frameMessage(Buffer.concat([head, entry.message]), entry.binary);
   }
 
   private runConnectionHooks(connection: Connection): void {
@@ -485,6 +573,7 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
   }
 
   private sendReplyError(connection: Connection, id: number, error: ReplyError): void {
+    countError(this.stats, error.code);
     if (!connection.closed) connection.emit(ReservedEvent.Reply, errorReplyPayload(id, error));
   }
 
@@ -603,6 +692,7 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
 
   /** Sends the documented `ws-rooms:error` event to one connection. */
   reportError(connection: Connection, error: WsRoomsError, event?: string, status?: number): void {
+    countError(this.stats, error.code);
     if (connection.closed) return;
     const payload: Record<string, unknown> = { code: error.code, message: error.message };
     if (event !== undefined) payload.event = event;
@@ -635,14 +725,22 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     return this.options.binaryMessages || !isUtf8(message);
   }
 
+  // frameEvent and frameNative frame the message of one direct send (emit, reply, request): it is
+  // counted out here; broadcasts are counted in deliverLocally.
   frameEvent(event: string, value: EmitValue, binary = false): Buffer {
     const message = this.codec.encodeEvent(event, value);
-    return frameMessage(message, binary || this.isBinaryFrame(message, true));
+    return this.countDirect(frameMessage(message, binary || this.isBinaryFrame(message, true)));
   }
 
   frameNative(data: string | Uint8Array, binary = false): Buffer {
     const message = this.encodeNative(data);
-    return frameMessage(message, binary || this.isBinaryFrame(message, false));
+    return this.countDirect(frameMessage(message, binary || this.isBinaryFrame(message, false)));
+  }
+
+  private countDirect(frame: Buffer): Buffer {
+    this.stats.messagesOut++;
+    this.stats.bytesOut += frame.length;
+    return frame;
   }
 
   /** A broadcast operator with no target yet; `senderId` makes `NotMe` meaningful. */
@@ -667,10 +765,25 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
   deliverLocally(broadcast: OutboundBroadcast): void {
     const frame = frameMessage(broadcast.message, broadcast.binary);
     const isVolatile = broadcast.volatile;
+    // Recovery: non-volatile broadcasts are logged with an offset; opted-in clients get them wrapped.
+    let wrapped: Buffer | undefined;
+    let entry: RecordedBroadcast | undefined;
+    if (this.recovery !== null && !isVolatile) {
+      const { message, binary, rooms, except } = broadcast;
+      const offset = this.recovery.record(message, binary, rooms, except, this.scheduler.now());
+      entry = { offset, at: 0, message, binary, rooms, except };
+    }
+    const queuedBefore = this.stats.messagesOut;
     this.forEachRecipient(broadcast.rooms, broadcast.except, (connection) => {
-      if (connection.sendFrame(frame, isVolatile)) this.stats.messagesOut++;
+      let bytes = frame;
+      if (entry !== undefined && connection.recoveryToken !== undefined) {
+        bytes = wrapped ??= this.wrappedFrame(entry);
+      }
+      if (connection.sendFrame(bytes, isVolatile)) this.stats.messagesOut++;
       else if (isVolatile) this.stats.volatileDrops++;
     });
+    // Once per broadcast, not per recipient (recovery-wrapped copies are a few bytes longer).
+    this.stats.bytesOut += (this.stats.messagesOut - queuedBefore) * frame.length;
   }
 
   /**
@@ -791,13 +904,39 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
       );
     }
     this.index.add(connection.id, room);
+    if (this.presence?.tracks(room)) this.announceJoin(connection, room);
     return this.settle(this.store.joined(connection.id, room));
+  }
+
+  /** Presence: the room hears of the new member, the member gets the room's list. */
+  private announceJoin(connection: Connection, room: string): void {
+    const member = this.presence!.add(connection, room);
+    this.broadcastFrom(connection.id)
+      .to(room)
+      .except(connection.id)
+      .emit(ReservedEvent.Presence, { room, joined: member });
+    connection.emit(ReservedEvent.Presence, { room, members: this.presence!.members(room) });
+  }
+
+  private announceLeave(connectionId: string, room: string): void {
+    if (!this.presence!.remove(connectionId, room)) return;
+    this.broadcastFrom(connectionId)
+      .to(room)
+      .emit(ReservedEvent.Presence, { room, left: { id: connectionId } });
+  }
+
+  /** Members with metadata of a presence-tracked room (this node). */
+  presenceOf(room: string): PresenceMember[] {
+    return this.presence?.members(room) ?? [];
   }
 
   /** Leaves a room (a no-op when not a member). The promise never rejects. */
   leave(connection: Connection, room: string): Promise<void> {
     assertRoomName(room);
     if (!this.index.remove(connection.id, room)) return RESOLVED;
+    if (this.presence !== null) this.announceLeave(connection.id, room);
+    // The leaver is no longer a member, so the broadcast above missed it: empty its view.
+    if (this.presence?.tracks(room)) connection.emit(ReservedEvent.Presence, { room, members: [] });
     return this.settle(this.store.left(connection.id, room));
   }
 
@@ -854,6 +993,17 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     this.stats.connections = this.connections.size;
     const rooms = this.index.removeAll(connection.id);
     this.track(this.store.disconnected(connection.id, rooms));
+    if (this.presence !== null) for (const room of rooms) this.announceLeave(connection.id, room);
+    // A connection cut without a deliberate close may come back and recover (see RecoveryLog).
+    const deliberate = code === 1000 || (initiator === 'server' && code !== 1006);
+    if (connection.recoveryToken !== undefined && !deliberate) {
+      this.recovery!.suspend({
+        id: connection.id,
+        token: connection.recoveryToken,
+        rooms,
+        disconnectedAt: this.scheduler.now(),
+      });
+    }
     const info: DisconnectInfo = { code, reason, initiator };
     for (const hook of this.disconnectHooks)
       this.runDisconnectListener(connection, () => hook(connection, info));
@@ -981,6 +1131,15 @@ function toBuffer(data: WebSocket.RawData): Buffer {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+
+/** A recovery request read from the upgrade URL: a resumable session, or why there is none. */
+type ResumeRequest =
+  | {
+      readonly ok: true;
+      readonly session: import('./recovery-log').SuspendedSession;
+      readonly missed: readonly RecordedBroadcast[];
+    }
+  | { readonly ok: false; readonly reason: RecoveryFailure | null };
 
 function replyError(error: ReplyError): WsRoomsError {
   const result = new WsRoomsError(error.code as WsRoomsErrorCode, error.message);

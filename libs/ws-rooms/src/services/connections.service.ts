@@ -1,6 +1,7 @@
 import type { WsConnection } from '../interfaces/ws-connection.interface';
 import type { WsRoomsServer } from '../server/ws-rooms.server';
 import type { WsRoomsStats } from '../server/server-stats';
+import { snapshotStats } from '../observability/stats-snapshot';
 
 /**
  * Connections of one endpoint: look one up by id, iterate, count, disconnect. Lookups see this
@@ -53,8 +54,8 @@ export class ConnectionsService {
     return this.server.command({ kind: 'disconnect', connectionId: id, code, reason });
   }
 
-  /** The endpoint's counters (see {@link WsRoomsStats}). */
+  /** A copy of the endpoint's counters on this node (see {@link WsRoomsStats}). */
   stats(): Readonly<WsRoomsStats> {
-    return { ...this.server.stats };
+    return snapshotStats(this.server.stats);
   }
 }
