@@ -20,10 +20,18 @@ interface PageWindow {
     Emit(event: string, value: unknown): void;
   };
   WsRooms?: {
-    WsRoomsClient: new (url: string) => {
+    WsRoomsClient: new (
+      url: string,
+      options?: { recovery?: boolean },
+    ) => {
       state: string;
+      id: string | undefined;
       on(event: string, fn: (value: unknown) => void): void;
       emit(event: string, value: unknown): void;
+      request(event: string, value: unknown): Promise<unknown>;
+      onRequest(event: string, fn: (value: unknown) => unknown): void;
+      onRecovery(fn: (result: { status: string }) => void): void;
+      presence(room: string): { id: string; meta: Record<string, unknown> }[];
       close(): void;
     };
     WsRoomsClientErrorCode: Record<string, string>;
@@ -100,6 +108,46 @@ describe('the browser bundle (iris-ws.js)', () => {
     kit.last.receive(`${P}chat;4;{"a":1}`);
     kit.last.receive(new TextEncoder().encode(`${P}chat;1;7`).buffer);
     expect(values).toEqual([{ a: 1 }, 7]);
+    client.close();
+  });
+
+  it('exposes requests, presence and recovery on the modern client', async () => {
+    const { page, kit } = loadPage();
+    const WsRooms = page.WsRooms as NonNullable<PageWindow['WsRooms']>;
+    expect(WsRooms.WsRoomsClientErrorCode.RequestTimeout).toBe('WS_ROOMS_CLIENT_REQUEST_TIMEOUT');
+    const client = new WsRooms.WsRoomsClient('/chat?x=1', { recovery: true });
+    expect(kit.last.url).toBe('wss://example.com/chat?x=1&ws-rooms-recovery=1');
+    const statuses: string[] = [];
+    client.onRecovery((result) => statuses.push(result.status));
+    const blobs: unknown[] = [];
+    client.on('blob', (value) => blobs.push(value));
+    client.onRequest('ping', (value) => `pong ${String(value)}`);
+    kit.last.acceptOpen();
+    kit.last.receive(`${P}ws-rooms:session;4;{"id":"me","token":"t","offset":5,"recovered":false}`);
+    expect(statuses).toEqual(['fresh']);
+    expect(client.id).toBe('me');
+
+    // A wrapped binary broadcast with bytes that are not UTF-8, twice: delivered once, intact.
+    const head = new TextEncoder().encode(`${P}ws-rooms:m;0;6;${P}blob;3;`);
+    const frame = new Uint8Array(head.length + 3);
+    frame.set(head);
+    frame.set([0xff, 0x3b, 0x80], head.length);
+    kit.last.receive(frame.slice().buffer);
+    kit.last.receive(frame.slice().buffer);
+    expect(blobs.map((bytes) => Array.from(bytes as Uint8Array))).toEqual([[0xff, 0x3b, 0x80]]);
+
+    kit.last.receive(`${P}ws-rooms:presence;4;{"room":"lobby","members":[{"id":"me","meta":{}}]}`);
+    expect(client.presence('lobby')).toEqual([{ id: 'me', meta: {} }]);
+
+    const reply = client.request('add', [1, 2]);
+    expect(kit.last.sent).toEqual([`${P}ws-rooms:req;4;{"id":1,"event":"add","value":[1,2]}`]);
+    kit.last.receive(`${P}ws-rooms:res;4;{"id":1,"value":3}`);
+    await expect(reply).resolves.toBe(3);
+
+    kit.last.receive(`${P}ws-rooms:req;4;{"id":9,"event":"ping","value":1}`);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(kit.last.sent[1]).toBe(`${P}ws-rooms:res;4;{"id":9,"value":"pong 1"}`);
     client.close();
   });
 

@@ -7,7 +7,9 @@ import { WsRoomsClient } from './ws-rooms-client';
 
 /**
  * The `window.WsRooms` namespace of the served script: the modern client and its helpers, for
- * pages that load `/iris-ws.js` with a plain `<script>` tag.
+ * pages that load `/iris-ws.js` with a plain `<script>` tag. Requests (`request`, `onRequest`),
+ * presence (`onPresence`, `presence`) and recovery (the `recovery` option, `onRecovery`, `id`) are
+ * methods of `WsRoomsClient`; their errors are `WsRoomsClientError` / `WsRoomsServerError`.
  */
 export const WsRooms = Object.freeze({
   WsRoomsClient,

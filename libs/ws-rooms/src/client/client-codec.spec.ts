@@ -139,6 +139,18 @@ describe('ClientCodec', () => {
     });
   });
 
+  describe('convert (the second half of decode)', () => {
+    it('converts a parsed message as decode would', () => {
+      const parsed = codec.parse(`${PREFIX}o;4;{"a":1}`);
+      if (parsed.kind !== 'event') throw new Error('expected an event');
+      expect(codec.convert(parsed)).toEqual(codec.decode(`${PREFIX}o;4;{"a":1}`));
+      expect(codec.convert({ kind: 'event', event: 'x', type: 1, payload: 'abc' })).toMatchObject({
+        kind: 'malformed',
+        event: 'x',
+      });
+    });
+  });
+
   describe('a custom prefix', () => {
     const legacy = new ClientCodec('go-websocket-message:');
 

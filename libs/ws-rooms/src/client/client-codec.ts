@@ -169,7 +169,16 @@ export class ClientCodec {
    */
   decode(data: unknown): DecodeResult {
     const parsed = this.parse(data);
-    if (parsed.kind !== 'event') return parsed;
+    return parsed.kind === 'event' ? this.convert(parsed) : parsed;
+  }
+
+  /**
+   * The second half of {@link decode}: converts the payload of a parsed event message by its type
+   * digit. Split out so that a caller can look at the event name first and handle the raw payload
+   * itself (the recovery wrapper `ws-rooms:m` must be cut at byte level, not decoded as text).
+   * Never throws.
+   */
+  convert(parsed: ParsedEventMessage): DecodedEventMessage | MalformedMessage {
     const { event, type, payload } = parsed;
     switch (type) {
       case PayloadType.String:

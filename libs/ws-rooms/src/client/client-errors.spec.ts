@@ -42,6 +42,12 @@ describe('client errors', () => {
     ).toBeUndefined();
   });
 
+  it('WsRoomsServerError keeps the details the server attached', () => {
+    const error = WsRoomsServerError.fromWire({ code: 'X', message: 'm', details: ['a', 'b'] });
+    expect(error?.details).toEqual(['a', 'b']);
+    expect(WsRoomsServerError.fromWire({ code: 'X', message: 'm' })?.details).toBeUndefined();
+  });
+
   it.each([[null], ['text'], [[1]], [{ code: 1, message: 'm' }], [{ code: 'X' }]])(
     'WsRoomsServerError.fromWire refuses %j',
     (value) => {

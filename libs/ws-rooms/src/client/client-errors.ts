@@ -34,6 +34,16 @@ export const WsRoomsClientErrorCode = {
   HandlerError: 'WS_ROOMS_CLIENT_HANDLER_ERROR',
   /** A message arrived as something other than text or bytes (e.g. a `Blob`). */
   UnsupportedData: 'WS_ROOMS_CLIENT_UNSUPPORTED_DATA',
+  /** `request()` got no reply within its timeout (the `timeout` call option or `requestTimeout`). */
+  RequestTimeout: 'WS_ROOMS_CLIENT_REQUEST_TIMEOUT',
+  /**
+   * `request()` cannot complete: the connection that carried it closed before the reply (the server
+   * may or may not have run its handler, so it is not sent again), or the client was closed or gave
+   * up reconnecting while the request waited to be sent.
+   */
+  RequestAborted: 'WS_ROOMS_CLIENT_REQUEST_ABORTED',
+  /** `request()` while the client is `'closed'` (before `connect()`, after `close()` or giving up). */
+  NotConnected: 'WS_ROOMS_CLIENT_NOT_CONNECTED',
 } as const;
 
 /** One of the values of {@link WsRoomsClientErrorCode}. */
@@ -76,19 +86,24 @@ export class WsRoomsClientError extends Error {
   }
 }
 
-/** The JSON payload of the reserved `ws-rooms:error` event (PROTOCOL.md, ws-rooms extensions). */
+/**
+ * The JSON payload of the reserved `ws-rooms:error` event, and the `error` of a failed `ws-rooms:res`
+ * reply (PROTOCOL.md, ws-rooms extensions).
+ */
 export interface WsRoomsServerErrorPayload {
   readonly code: string;
   readonly message: string;
   readonly event?: string;
   readonly status?: number;
+  readonly details?: unknown;
 }
 
 /**
  * An error the server reported about a message this client sent (a payload that did not decode, a
- * handler that threw, a guard that refused). Delivered through `onServerError`; the connection stays
- * open. `code` is one of the server's `WS_ROOMS_*` codes (a newer server may send codes this client
- * does not know, hence `string`).
+ * handler that threw, a guard that refused). Delivered through `onServerError` (the connection stays
+ * open), or as the rejection of `request()` when the server answered with an error reply (e.g.
+ * `WS_ROOMS_NO_HANDLER`, status 404). `code` is one of the server's `WS_ROOMS_*` codes (a newer
+ * server may send codes this client does not know, hence `string`).
  */
 export class WsRoomsServerError extends Error {
   override readonly name = 'WsRoomsServerError';
@@ -98,12 +113,15 @@ export class WsRoomsServerError extends Error {
   readonly event?: string;
   /** An HTTP-like status the server attached (e.g. from an `HttpException`). */
   readonly status?: number;
+  /** Extra data the server attached (e.g. the messages of a validation pipe). */
+  readonly details?: unknown;
 
   constructor(payload: WsRoomsServerErrorPayload) {
     super(payload.message);
     this.code = payload.code;
     if (payload.event !== undefined) this.event = payload.event;
     if (payload.status !== undefined) this.status = payload.status;
+    if (payload.details !== undefined) this.details = payload.details;
   }
 
   /**
@@ -119,6 +137,7 @@ export class WsRoomsServerError extends Error {
       message: record.message,
       event: typeof record.event === 'string' ? record.event : undefined,
       status: typeof record.status === 'number' ? record.status : undefined,
+      details: record.details,
     });
   }
 }

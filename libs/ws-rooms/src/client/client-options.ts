@@ -66,6 +66,20 @@ export interface WsRoomsClientOptions {
   readonly sendBufferSize?: number;
   /** What a full send buffer does with one more message. @default 'drop-oldest' */
   readonly sendBufferPolicy?: SendBufferPolicy;
+  /**
+   * How long `request()` waits for the reply by default, in ms (a call's `timeout` option overrides
+   * it). The time runs from the call, including any wait in the send buffer. @default 10000
+   */
+  readonly requestTimeout?: number;
+  /**
+   * Missed-message recovery, for servers with the `recovery` option on. The client then asks for a
+   * session (`ws-rooms-recovery=1` in the URL's query); after an unexpected disconnect it reconnects
+   * with its session token and the offset of the last room message it got, and the server gives back
+   * the same id, its rooms and the room messages it missed, each exactly once and in order. See
+   * `onRecovery` for what to do when that fails. A server without recovery ignores the request.
+   * @default false
+   */
+  readonly recovery?: boolean;
   /** The clock (for tests). @default the global timers and `Math.random` */
   readonly timers?: Partial<ClientTimers>;
 }
@@ -83,6 +97,8 @@ export interface ResolvedClientOptions {
   readonly reconnect: ResolvedReconnectOptions | null;
   readonly sendBufferSize: number;
   readonly sendBufferPolicy: SendBufferPolicy;
+  readonly requestTimeout: number;
+  readonly recovery: boolean;
   readonly timers: ClientTimers;
 }
 
@@ -103,7 +119,12 @@ export const DEFAULT_CLIENT_OPTIONS = Object.freeze({
   autoConnect: true,
   sendBufferSize: 100,
   sendBufferPolicy: 'drop-oldest' as SendBufferPolicy,
+  requestTimeout: 10_000,
+  recovery: false,
 });
+
+/** The longest timer delay JavaScript engines honour (2^31 - 1 ms); longer ones fire at once. */
+export const MAX_TIMER_DELAY = 2_147_483_647;
 
 /** The global timers, looked up at call time so that a test's fake timers are honoured too. */
 const globalTimers: ClientTimers = {
@@ -129,6 +150,12 @@ export function resolveClientOptions(options: WsRoomsClientOptions = {}): Resolv
   if (sendBufferPolicy !== 'drop-oldest' && sendBufferPolicy !== 'reject') {
     invalid('sendBufferPolicy', sendBufferPolicy, "'drop-oldest' or 'reject'");
   }
+  const requestTimeout = options.requestTimeout ?? DEFAULT_CLIENT_OPTIONS.requestTimeout;
+  if (!isRequestTimeout(requestTimeout)) {
+    invalid('requestTimeout', requestTimeout, `a number > 0 and <= ${MAX_TIMER_DELAY}`);
+  }
+  const recovery = options.recovery ?? DEFAULT_CLIENT_OPTIONS.recovery;
+  if (typeof recovery !== 'boolean') invalid('recovery', recovery, 'a boolean');
   return {
     prefix,
     autoConnect: options.autoConnect ?? DEFAULT_CLIENT_OPTIONS.autoConnect,
@@ -137,8 +164,15 @@ export function resolveClientOptions(options: WsRoomsClientOptions = {}): Resolv
     reconnect: resolveReconnect(options.reconnect),
     sendBufferSize,
     sendBufferPolicy,
+    requestTimeout,
+    recovery,
     timers: { ...globalTimers, ...options.timers },
   };
+}
+
+/** A request timeout: a positive number of ms that a timer can wait (see {@link MAX_TIMER_DELAY}). */
+export function isRequestTimeout(value: unknown): value is number {
+  return typeof value === 'number' && value > 0 && value <= MAX_TIMER_DELAY;
 }
 
 /**

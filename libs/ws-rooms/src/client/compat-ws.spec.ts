@@ -98,6 +98,21 @@ describe('Ws (Iris compat)', () => {
     expect(seen).not.toHaveBeenCalled();
   });
 
+  it('never opts in to the ws-rooms extensions: URL untouched, their events ignored', () => {
+    const { ws, kit } = connect('ws://server/echo?name=a');
+    expect(kit.last.url).toBe('ws://server/echo?name=a');
+    kit.last.acceptOpen();
+    const seen = jest.fn();
+    ws.On('said', seen);
+    ws.OnMessage(seen);
+    kit.last.receive(`${P}ws-rooms:session;4;{"id":"x","token":"t","offset":0,"recovered":false}`);
+    kit.last.receive(`${P}ws-rooms:m;0;1;${P}said;0;wrapped`);
+    kit.last.receive(`${P}ws-rooms:presence;4;{"room":"r","members":[]}`);
+    kit.last.receive(`${P}ws-rooms:req;4;{"id":1,"event":"said","value":1}`);
+    expect(seen).not.toHaveBeenCalled();
+    expect(kit.last.sent).toEqual([]);
+  });
+
   it('OnConnect runs at once when already connected; OnDisconnect on close', () => {
     const { ws, kit } = connect();
     const events: string[] = [];

@@ -1,6 +1,7 @@
 /**
- * The ws-rooms client, for browsers (through a bundler) and Node: the modern `WsRoomsClient`, the
- * Iris-compatible `Ws`, the protocol codec and their types. Nothing here imports Node modules.
+ * The ws-rooms client, for browsers (through a bundler) and Node: the modern `WsRoomsClient` (with
+ * requests, presence and recovery), the Iris-compatible `Ws`, the protocol codec, the envelopes of
+ * the ws-rooms extensions and their types. Nothing here imports Node modules.
  * @packageDocumentation
  */
 export { Backoff, type BackoffSchedule } from './backoff';
@@ -24,16 +25,26 @@ export {
   type WsRoomsClientErrorDetails,
   type WsRoomsServerErrorPayload,
 } from './client-errors';
-export type { EventHandler, EventName, UnknownEvents } from './client-event-map';
+export type {
+  EventHandler,
+  EventName,
+  RequestHandler,
+  RequestReply,
+  RequestValue,
+  UnknownEvents,
+  UnknownRequests,
+} from './client-event-map';
 export {
   DEFAULT_CLIENT_OPTIONS,
   DEFAULT_RECONNECT_OPTIONS,
+  MAX_TIMER_DELAY,
   type ClientTimers,
   type ReconnectOptions,
   type WsRoomsClientOptions,
 } from './client-options';
 export { Ws, type CompatWsOptions } from './compat-ws';
 export type { Unsubscribe } from './listener-registry';
+export { parsePresence, type PresenceChange, type PresenceMember } from './presence-view';
 export {
   defaultShouldReconnect,
   isRetryableHandshakeStatus,
@@ -41,6 +52,24 @@ export {
   NO_RETRY_CLOSE_CODES,
   type CloseDetails,
 } from './reconnect-policy';
+export { unwrapMessage, type WrappedMessage } from './recovery-envelope';
+export {
+  RecoveryQuery,
+  type RecoveryFailureReason,
+  type RecoveryResult,
+  type RecoveryStatus,
+} from './recovery-session';
+export {
+  errorReplyPayload,
+  parseReplyEnvelope,
+  parseRequestEnvelope,
+  replyPayload,
+  requestPayload,
+  type InvalidRequestEnvelope,
+  type ReplyEnvelope,
+  type ReplyErrorBody,
+  type RequestEnvelope,
+} from './request-envelope';
 export { SendBuffer, type SendBufferPolicy } from './send-buffer';
 export { resolveSocketUrl, type LocationLike } from './socket-url';
 export type {
@@ -56,4 +85,5 @@ export {
   type ClientState,
   type DisconnectInfo,
   type NativeMessageData,
+  type RequestOptions,
 } from './ws-rooms-client';

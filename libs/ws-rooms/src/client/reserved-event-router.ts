@@ -6,10 +6,11 @@ export type ReservedEventHook = (value: ClientDecodedValue) => void;
 
 /**
  * Routes the reserved `ws-rooms:*` events to the client's internal hooks, never to application
- * handlers: they are the library's own channel (errors today; `ws-rooms:res` replies to requests and
- * recovery later). A feature such as `request()` with correlation ids plugs in by registering its
- * hook here, without touching the message path. A reserved event with no hook is dropped on purpose,
- * so a newer server's extensions cannot confuse an older client.
+ * handlers: they are the library's own channel (`ws-rooms:error`, the `ws-rooms:req` / `ws-rooms:res`
+ * of requests, `ws-rooms:presence`, `ws-rooms:session`). Each feature plugs in by registering its
+ * hook here, without touching the message path (the recovery wrapper `ws-rooms:m` is the exception:
+ * it must be cut before its payload is decoded, so the client handles it first). A reserved event
+ * with no hook is dropped on purpose, so a newer server's extensions cannot confuse an older client.
  */
 export class ReservedEventRouter {
   private readonly hooks = new Map<string, ReservedEventHook>();

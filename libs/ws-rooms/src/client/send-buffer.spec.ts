@@ -81,4 +81,19 @@ describe('SendBuffer', () => {
       expect.objectContaining({ code: WsRoomsClientErrorCode.InvalidOption }),
     );
   });
+
+  it('removes one message by identity, wherever it sits', () => {
+    const buffer = new SendBuffer<{ n: number }>(10, 'reject');
+    const items = [1, 2, 3].map((n) => ({ n }));
+    items.forEach((item) => buffer.push(item));
+    buffer.shift();
+    expect(buffer.remove(items[0])).toBe(false);
+    expect(buffer.remove({ n: 3 })).toBe(false);
+    expect(buffer.remove(items[2])).toBe(true);
+    expect(buffer.size).toBe(1);
+    expect(buffer.remove(items[1])).toBe(true);
+    expect(buffer.size).toBe(0);
+    buffer.push(items[0]);
+    expect(drain(buffer)).toEqual([items[0]]);
+  });
 });

@@ -77,6 +77,19 @@ export class SendBuffer<T> {
     return item;
   }
 
+  /**
+   * Removes one message (by identity) wherever it sits, e.g. a request that timed out before it
+   * could be sent. Returns whether it was there. O(n): it is for the rare cancellation, not the
+   * send path.
+   */
+  remove(item: T): boolean {
+    const at = this.items.indexOf(item, this.head);
+    if (at === -1) return false;
+    this.items.splice(at, 1);
+    if (this.head === this.items.length) this.clear();
+    return true;
+  }
+
   /** Removes every message. */
   clear(): void {
     this.items = [];

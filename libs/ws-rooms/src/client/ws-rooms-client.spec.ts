@@ -2,6 +2,8 @@ import { WsRoomsClientError, WsRoomsClientErrorCode, WsRoomsServerError } from '
 import type { WsRoomsClientOptions } from './client-options';
 import { createFakeWebSocket, type FakeWebSocketKit } from './testing/fake-websocket';
 import { FakeTimers } from './testing/fake-timers';
+import type { PresenceChange } from './presence-view';
+import type { RecoveryResult } from './recovery-session';
 import { WsRoomsClient, type ClientState, type DisconnectInfo } from './ws-rooms-client';
 
 const P = 'iris-websocket-message:';
@@ -234,8 +236,9 @@ describe('WsRoomsClient', () => {
       const { client, kit, errors } = openHarness();
       const native = jest.fn();
       client.onMessage(native);
+      kit.last.receive(`${P}ws-rooms:future-feature;4;{}`);
+      // A reply nobody waits for (e.g. after its timeout) is dropped silently too.
       kit.last.receive(`${P}ws-rooms:res;4;{"id":1}`);
-      kit.last.receive(`${P}ws-rooms:presence;4;{}`);
       expect(native).not.toHaveBeenCalled();
       expect(errors).toEqual([]);
     });
@@ -662,5 +665,527 @@ describe('WsRoomsClient', () => {
       );
       expect(client.state).toBe('open');
     });
+  });
+});
+
+/** The settlement of a promise, observed without awaiting it. */
+function watch<T>(promise: Promise<T>): { value?: T; error?: unknown; settled: boolean } {
+  const state: { value?: T; error?: unknown; settled: boolean } = { settled: false };
+  promise.then(
+    (value) => Object.assign(state, { value, settled: true }),
+    (error: unknown) => Object.assign(state, { error, settled: true }),
+  );
+  return state;
+}
+
+/** Lets promise callbacks run (the fake socket and timers are synchronous; promises are not). */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+const req = (id: number, event: string, value: unknown) =>
+  `${P}ws-rooms:req;4;${JSON.stringify({ id, event, value })}`;
+const res = (body: object) => `${P}ws-rooms:res;4;${JSON.stringify(body)}`;
+/** The reply envelopes a socket sent, by id (replies to concurrent requests may finish in any order). */
+const repliesById = (sent: readonly unknown[]): { id: number }[] =>
+  sent
+    .map(
+      (data) => JSON.parse((data as string).slice(`${P}ws-rooms:res;4;`.length)) as { id: number },
+    )
+    .sort((a, b) => a.id - b.id);
+const binary = (...parts: (string | number[])[]): ArrayBuffer => {
+  const chunks = parts.map((part) =>
+    typeof part === 'string' ? utf8(part) : Uint8Array.from(part),
+  );
+  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out.buffer;
+};
+
+describe('WsRoomsClient requests', () => {
+  it('sends the request envelope and resolves with the reply', async () => {
+    const { client, kit } = openHarness();
+    const first = watch(client.request('add', { a: 1, b: 2 }));
+    const second = watch(client.request('bytes', Uint8Array.of(0, 255)));
+    expect(kit.last.sent).toEqual([
+      `${P}ws-rooms:req;4;{"id":1,"event":"add","value":{"a":1,"b":2}}`,
+      `${P}ws-rooms:req;4;{"id":2,"event":"bytes","bytes":"AP8="}`,
+    ]);
+    kit.last.receive(res({ id: 2, bytes: 'AQI=' }));
+    kit.last.receive(res({ id: 1, value: 3 }));
+    await settle();
+    expect(first).toEqual({ value: 3, settled: true });
+    expect(second.value).toEqual(Uint8Array.of(1, 2));
+  });
+
+  it('rejects with a WsRoomsServerError carrying the code, message, status and details', async () => {
+    const { client, kit } = openHarness();
+    const outcome = watch(client.request('nope', null));
+    kit.last.receive(
+      res({
+        id: 1,
+        error: { code: 'WS_ROOMS_NO_HANDLER', message: 'no handler', status: 404, details: [1] },
+      }),
+    );
+    await settle();
+    expect(outcome.error).toBeInstanceOf(WsRoomsServerError);
+    expect(outcome.error).toMatchObject({
+      code: 'WS_ROOMS_NO_HANDLER',
+      message: 'no handler',
+      status: 404,
+      details: [1],
+      event: 'nope',
+    });
+  });
+
+  it('times out with the requestTimeout option or the per-call timeout, on injected timers', async () => {
+    const { client, kit, timers } = openHarness({ requestTimeout: 500 });
+    const byOption = watch(client.request('slow', 1));
+    const byCall = watch(client.request('slow', 2, { timeout: 100 }));
+    timers.advance(99);
+    await settle();
+    expect(byCall.settled).toBe(false);
+    timers.advance(1);
+    await settle();
+    expect(byCall.error).toMatchObject({
+      name: 'WsRoomsClientError',
+      code: 'WS_ROOMS_CLIENT_REQUEST_TIMEOUT',
+    });
+    expect(byOption.settled).toBe(false);
+    timers.advance(400);
+    await settle();
+    expect(byOption.error).toMatchObject({ code: 'WS_ROOMS_CLIENT_REQUEST_TIMEOUT' });
+    // A late reply is ignored, without an error.
+    kit.last.receive(res({ id: 1, value: 'late' }));
+  });
+
+  it('uses 10 s as the default timeout', async () => {
+    const { client, timers } = openHarness();
+    const outcome = watch(client.request('slow', 1));
+    timers.advance(9_999);
+    await settle();
+    expect(outcome.settled).toBe(false);
+    timers.advance(1);
+    await settle();
+    expect(outcome.error).toMatchObject({ code: 'WS_ROOMS_CLIENT_REQUEST_TIMEOUT' });
+  });
+
+  it('aborts a request whose connection closes before the reply, even when reconnecting', async () => {
+    const { client, kit, timers } = openHarness();
+    const outcome = watch(client.request('x', 1));
+    kit.last.dropConnection();
+    await settle();
+    expect(outcome.error).toMatchObject({ code: 'WS_ROOMS_CLIENT_REQUEST_ABORTED' });
+    // Not sent again on the next connection.
+    timers.runNext();
+    kit.last.acceptOpen();
+    expect(kit.last.sent).toEqual([]);
+  });
+
+  it('buffers requests while connecting, in order with emits, and sends them on open', async () => {
+    const { client, kit } = setup();
+    client.connect();
+    client.emit('join', 'lobby');
+    const outcome = watch(client.request('history', 'lobby'));
+    expect(client.bufferedCount).toBe(2);
+    kit.last.acceptOpen();
+    expect(kit.last.sent).toEqual([
+      `${P}join;0;lobby`,
+      `${P}ws-rooms:req;4;{"id":1,"event":"history","value":"lobby"}`,
+    ]);
+    kit.last.receive(res({ id: 1, value: ['hi'] }));
+    await settle();
+    expect(outcome.value).toEqual(['hi']);
+  });
+
+  it('takes a buffered request that timed out out of the buffer: it is never sent', async () => {
+    const { client, kit, timers } = setup();
+    client.connect();
+    const outcome = watch(client.request('x', 1, { timeout: 50 }));
+    client.emit('after', 1);
+    timers.advance(50);
+    await settle();
+    expect(outcome.error).toMatchObject({ code: 'WS_ROOMS_CLIENT_REQUEST_TIMEOUT' });
+    expect(client.bufferedCount).toBe(1);
+    kit.last.acceptOpen();
+    expect(kit.last.sent).toEqual([`${P}after;1;1`]);
+  });
+
+  it('keeps buffered requests across a reconnect, and aborts them when the client gives up', async () => {
+    const { client, kit, timers } = openHarness({ reconnect: { maxFailedAttempts: 1 } });
+    kit.last.dropConnection();
+    const outcome = watch(client.request('x', 1));
+    timers.runNext();
+    kit.last.dropConnection();
+    expect(client.state).toBe('closed');
+    await settle();
+    expect(outcome.error).toMatchObject({ code: 'WS_ROOMS_CLIENT_REQUEST_ABORTED' });
+    expect(client.bufferedCount).toBe(0);
+  });
+
+  it('close() aborts requests in flight and buffered; emits stay buffered', async () => {
+    const { client, kit } = openHarness();
+    const inFlight = watch(client.request('a', 1));
+    kit.last.serverClose(1012);
+    const buffered = watch(client.request('b', 1));
+    client.emit('kept', 1);
+    client.close();
+    await settle();
+    expect(inFlight.error).toMatchObject({ code: 'WS_ROOMS_CLIENT_REQUEST_ABORTED' });
+    expect(buffered.error).toMatchObject({ code: 'WS_ROOMS_CLIENT_REQUEST_ABORTED' });
+    expect(client.bufferedCount).toBe(1);
+  });
+
+  it('rejects at once while closed, and for invalid arguments, without throwing', async () => {
+    const { client } = setup();
+    const closed = watch(client.request('x', 1));
+    const { client: open } = openHarness();
+    const reserved = watch(open.request('ws-rooms:req', 1));
+    const badTimeout = watch(open.request('x', 1, { timeout: 0 }));
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const unencodable = watch(open.request('x', cyclic));
+    await settle();
+    expect(closed.error).toMatchObject({ code: 'WS_ROOMS_CLIENT_NOT_CONNECTED' });
+    expect(reserved.error).toMatchObject({ code: 'WS_ROOMS_INVALID_EVENT_NAME' });
+    expect(badTimeout.error).toMatchObject({ code: 'WS_ROOMS_CLIENT_INVALID_ARGUMENT' });
+    expect(unencodable.error).toMatchObject({ code: 'WS_ROOMS_INVALID_PAYLOAD', event: 'x' });
+  });
+
+  it('rejects a request pushed out of the full send buffer', async () => {
+    const { client, errors } = setup({ sendBufferSize: 1 });
+    client.connect();
+    const outcome = watch(client.request('x', 1));
+    client.emit('newer', 1);
+    await settle();
+    expect(outcome.error).toMatchObject({ code: 'WS_ROOMS_CLIENT_MESSAGE_DROPPED' });
+    expect(errors.map((error) => error.code)).toEqual(['WS_ROOMS_CLIENT_MESSAGE_DROPPED']);
+    expect(client.bufferedCount).toBe(1);
+  });
+
+  it("rejects with BUFFER_FULL under the 'reject' policy", async () => {
+    const { client } = setup({ sendBufferSize: 0, sendBufferPolicy: 'reject' });
+    client.connect();
+    const outcome = watch(client.request('x', 1));
+    await settle();
+    expect(outcome.error).toMatchObject({ code: 'WS_ROOMS_CLIENT_BUFFER_FULL' });
+  });
+
+  it('reports a malformed reply and drops it', () => {
+    const { kit, errors } = openHarness();
+    kit.last.receive(`${P}ws-rooms:res;4;{"value":1}`);
+    expect(errors.map((error) => [error.code, error.event])).toEqual([
+      ['WS_ROOMS_INVALID_PAYLOAD', 'ws-rooms:res'],
+    ]);
+  });
+});
+
+describe('WsRoomsClient server-to-client requests', () => {
+  it('answers with the handler value; bytes as base64; undefined as null', async () => {
+    const { client, kit } = openHarness();
+    client.onRequest('confirm', async (value) => ({ sure: value }));
+    client.onRequest('bytes', () => Uint8Array.of(1, 2));
+    client.onRequest('void', () => undefined);
+    kit.last.receive(req(4, 'confirm', 'yes?'));
+    kit.last.receive(`${P}ws-rooms:req;4;{"id":5,"event":"bytes","bytes":"AQ=="}`);
+    kit.last.receive(req(6, 'void', null));
+    await settle();
+    expect(kit.last.sent).toContain(`${P}ws-rooms:res;4;{"id":5,"bytes":"AQI="}`);
+    expect(repliesById(kit.last.sent)).toEqual([
+      { id: 4, value: { sure: 'yes?' } },
+      { id: 5, bytes: 'AQI=' },
+      { id: 6, value: null },
+    ]);
+  });
+
+  it('gives the handler bytes as a Uint8Array', async () => {
+    const { client, kit } = openHarness();
+    const received: unknown[] = [];
+    client.onRequest('bytes', (value) => received.push(value));
+    kit.last.receive(`${P}ws-rooms:req;4;{"id":1,"event":"bytes","bytes":"AP8="}`);
+    expect(received).toEqual([Uint8Array.of(0, 255)]);
+  });
+
+  it('answers errors: the thrown code, HANDLER_ERROR otherwise, NO_HANDLER without handler', async () => {
+    const { client, kit } = openHarness();
+    client.onRequest('denied', () => {
+      throw Object.assign(new Error('no way'), { code: 'APP_DENIED', status: 403 });
+    });
+    client.onRequest('bug', () => Promise.reject(new Error('oops')));
+    kit.last.receive(req(1, 'denied', null));
+    kit.last.receive(req(2, 'bug', null));
+    kit.last.receive(req(3, 'unknown', null));
+    await settle();
+    expect(repliesById(kit.last.sent)).toEqual([
+      { id: 1, error: { code: 'APP_DENIED', message: 'no way', status: 403 } },
+      { id: 2, error: { code: 'WS_ROOMS_CLIENT_HANDLER_ERROR', message: 'oops' } },
+      {
+        id: 3,
+        error: {
+          code: 'WS_ROOMS_NO_HANDLER',
+          message: 'no handler for request "unknown"',
+          status: 404,
+        },
+      },
+    ]);
+  });
+
+  it('answers a reply that JSON cannot encode with an error reply', async () => {
+    const { client, kit } = openHarness();
+    client.onRequest('big', () => BigInt(1));
+    kit.last.receive(req(1, 'big', null));
+    await settle();
+    expect(repliesById(kit.last.sent)[0]).toMatchObject({
+      id: 1,
+      error: { code: 'WS_ROOMS_INVALID_PAYLOAD' },
+    });
+  });
+
+  it('drops the reply when its connection closed meanwhile', async () => {
+    const { client, kit, timers } = openHarness();
+    let release: (value: string) => void = () => undefined;
+    client.onRequest('slow', () => new Promise<string>((resolve) => (release = resolve)));
+    kit.last.receive(req(1, 'slow', null));
+    kit.last.dropConnection();
+    timers.runNext();
+    kit.last.acceptOpen();
+    release('late');
+    await settle();
+    expect(kit.sockets.map((socket) => socket.sent)).toEqual([[], []]);
+  });
+
+  it('answers an envelope without event name with an error; reports one without id', async () => {
+    const { kit, errors } = openHarness();
+    kit.last.receive(`${P}ws-rooms:req;4;{"id":3,"value":1}`);
+    kit.last.receive(`${P}ws-rooms:req;4;{"event":"x"}`);
+    await settle();
+    expect(kit.last.sent).toEqual([
+      `${P}ws-rooms:res;4;{"id":3,"error":{"code":"WS_ROOMS_INVALID_RESERVED_MESSAGE","message":"the request has no event name"}}`,
+    ]);
+    expect(errors.map((error) => error.event)).toEqual(['ws-rooms:req']);
+  });
+
+  it('refuses reserved names for handlers; the unsubscribe removes the handler', async () => {
+    const { client, kit } = openHarness();
+    expect(() => client.onRequest('ws-rooms:x', () => 1)).toThrow(WsRoomsClientError);
+    const off = client.onRequest('e', () => 1);
+    off();
+    kit.last.receive(req(1, 'e', null));
+    await settle();
+    expect(kit.last.sent[0]).toContain('WS_ROOMS_NO_HANDLER');
+  });
+});
+
+describe('WsRoomsClient recovery', () => {
+  const session = (body: object) => `${P}ws-rooms:session;4;${JSON.stringify(body)}`;
+  const wrapped = (offset: number, inner: string) => `${P}ws-rooms:m;0;${offset};${inner}`;
+
+  function recovering(options: WsRoomsClientOptions = {}) {
+    const harness = openHarness({ recovery: true, ...options });
+    const results: RecoveryResult[] = [];
+    harness.client.onRecovery((result) => results.push(result));
+    return { ...harness, results };
+  }
+
+  it('leaves the URL alone without the option, and opts in with it', () => {
+    expect(openHarness().kit.last.url).toBe('ws://server/chat');
+    expect(recovering().kit.last.url).toBe('ws://server/chat?ws-rooms-recovery=1');
+  });
+
+  it('learns its id from the session and reports a fresh session', () => {
+    const { client, kit, results } = recovering();
+    expect(client.id).toBeUndefined();
+    kit.last.receive(session({ id: 'me', token: 'tok', offset: 4, recovered: false }));
+    expect(client.id).toBe('me');
+    expect(results).toEqual([{ status: 'fresh', recovered: false, id: 'me' }]);
+  });
+
+  it('reconnects with its token and the last offset delivered, and reports the recovery', () => {
+    const { client, kit, timers, results } = recovering();
+    const said: unknown[] = [];
+    client.on('said', (value) => said.push(value));
+    kit.last.receive(session({ id: 'me', token: 'tok', offset: 4, recovered: false }));
+    kit.last.receive(wrapped(6, `${P}said;0;a`));
+    kit.last.dropConnection();
+    timers.runNext();
+    expect(kit.last.url).toBe(
+      'ws://server/chat?ws-rooms-recovery=1&ws-rooms-session=tok&ws-rooms-offset=6',
+    );
+    kit.last.acceptOpen();
+    kit.last.receive(session({ id: 'me', token: 'tok', recovered: true }));
+    kit.last.receive(wrapped(7, `${P}said;0;b`));
+    expect(results.map((result) => result.status)).toEqual(['fresh', 'recovered']);
+    expect(client.id).toBe('me');
+    expect(said).toEqual(['a', 'b']);
+  });
+
+  it('delivers each wrapped offset once: duplicates and older offsets are dropped', () => {
+    const { client, kit } = recovering();
+    const said: unknown[] = [];
+    client.on('said', (value) => said.push(value));
+    kit.last.receive(session({ id: 'me', token: 'tok', offset: 10, recovered: false }));
+    for (const [offset, text] of [
+      [10, 'baseline'],
+      [11, 'one'],
+      [11, 'one again'],
+      [13, 'three'],
+      [12, 'late two'],
+      [14, 'four'],
+    ] as const) {
+      kit.last.receive(wrapped(offset, `${P}said;0;${text}`));
+    }
+    expect(said).toEqual(['one', 'three', 'four']);
+  });
+
+  it('unwraps binary frames at byte level: raw bytes and ";" in the inner message survive', () => {
+    const { client, kit } = recovering();
+    const blobs: unknown[] = [];
+    const texts: unknown[] = [];
+    client.on('blob', (value) => blobs.push(value));
+    client.on('said', (value) => texts.push(value));
+    kit.last.receive(session({ id: 'me', token: 'tok', offset: 0, recovered: false }));
+    kit.last.receive(binary(`${P}ws-rooms:m;0;1;${P}blob;3;`, [0xff, 0x3b, 0x00, 0xc3, 0x28]));
+    kit.last.receive(binary(`${P}ws-rooms:m;0;2;${P}said;0;a;b é`));
+    kit.last.receive(binary(`${P}ws-rooms:m;0;2;${P}blob;3;`, [1]));
+    expect(blobs).toEqual([Uint8Array.of(0xff, 0x3b, 0x00, 0xc3, 0x28)]);
+    expect(texts).toEqual(['a;b é']);
+  });
+
+  it('routes wrapped reserved events (presence) and wrapped native messages', () => {
+    const { client, kit } = recovering();
+    const native: unknown[] = [];
+    client.onMessage((data) => native.push(data));
+    kit.last.receive(session({ id: 'me', token: 'tok', offset: 0, recovered: false }));
+    kit.last.receive(
+      wrapped(1, `${P}ws-rooms:presence;4;{"room":"r","joined":{"id":"x","meta":{}}}`),
+    );
+    kit.last.receive(wrapped(2, 'plain native text'));
+    kit.last.receive(wrapped(3, `${P}ws-rooms:m;0;9;${P}said;0;nested`));
+    expect(client.presence('r')).toEqual([{ id: 'x', meta: {} }]);
+    expect(native).toEqual(['plain native text']);
+  });
+
+  it('reports a malformed wrapper and malformed inner messages', () => {
+    const { kit, errors } = recovering();
+    kit.last.receive(wrapped(0, `${P}said;0;x`));
+    kit.last.receive(`${P}ws-rooms:m;0;abc`);
+    kit.last.receive(wrapped(5, `${P}said;9;x`));
+    expect(errors.map((error) => error.code)).toEqual([
+      'WS_ROOMS_MALFORMED_MESSAGE',
+      'WS_ROOMS_MALFORMED_MESSAGE',
+      'WS_ROOMS_UNKNOWN_PAYLOAD_TYPE',
+    ]);
+  });
+
+  it('signals a failed resume with its reason, a new id, and a new baseline', () => {
+    const { client, kit, timers, results } = recovering();
+    const said: unknown[] = [];
+    client.on('said', (value) => said.push(value));
+    kit.last.receive(session({ id: 'old', token: 'tok', offset: 0, recovered: false }));
+    kit.last.receive(wrapped(900, `${P}said;0;before`));
+    kit.last.dropConnection();
+    timers.runNext();
+    kit.last.acceptOpen();
+    // The server restarted: its offsets start over, lower than the last one seen.
+    kit.last.receive(
+      session({ id: 'new', token: 'tok2', offset: 0, recovered: false, reason: 'unknown-session' }),
+    );
+    kit.last.receive(wrapped(1, `${P}said;0;after`));
+    expect(results[1]).toEqual({
+      status: 'failed',
+      recovered: false,
+      reason: 'unknown-session',
+      id: 'new',
+      previousId: 'old',
+    });
+    expect(client.id).toBe('new');
+    expect(said).toEqual(['before', 'after']);
+  });
+
+  it('starts a fresh session after close() and connect()', () => {
+    const { client, kit, results } = recovering();
+    kit.last.receive(session({ id: 'a', token: 'tok', offset: 3, recovered: false }));
+    client.close();
+    client.connect();
+    expect(kit.last.url).toBe('ws://server/chat?ws-rooms-recovery=1');
+    kit.last.acceptOpen();
+    kit.last.receive(session({ id: 'b', token: 'tok2', offset: 3, recovered: false }));
+    expect(results.map((result) => result.status)).toEqual(['fresh', 'fresh']);
+  });
+
+  it('reports a malformed session and ignores a session it did not ask for', () => {
+    const { kit, errors } = recovering();
+    kit.last.receive(session({ id: 'a' }));
+    expect(errors.map((error) => error.event)).toEqual(['ws-rooms:session']);
+    const plain = openHarness();
+    plain.kit.last.receive(session({ id: 'a', token: 't', offset: 0, recovered: false }));
+    expect(plain.client.id).toBeUndefined();
+    expect(plain.errors).toEqual([]);
+  });
+});
+
+describe('WsRoomsClient presence', () => {
+  const presence = (body: object) => `${P}ws-rooms:presence;4;${JSON.stringify(body)}`;
+  const alice = { id: 'a', meta: { name: 'alice' } };
+  const bob = { id: 'b', meta: { name: 'bob' } };
+
+  it('keeps the view and tells listeners, with the view already updated', () => {
+    const { client, kit } = openHarness();
+    const seen: [PresenceChange, number][] = [];
+    client.onPresence((change) => seen.push([change, client.presence('lobby').length]));
+    kit.last.receive(presence({ room: 'lobby', members: [alice] }));
+    kit.last.receive(presence({ room: 'lobby', joined: bob }));
+    kit.last.receive(presence({ room: 'lobby', left: { id: 'a' } }));
+    expect(seen).toEqual([
+      [{ type: 'members', room: 'lobby', members: [alice] }, 1],
+      [{ type: 'joined', room: 'lobby', member: bob }, 2],
+      [{ type: 'left', room: 'lobby', id: 'a' }, 1],
+    ]);
+    expect(client.presence('lobby')).toEqual([bob]);
+  });
+
+  it('reports a malformed presence payload', () => {
+    const { kit, errors } = openHarness();
+    kit.last.receive(presence({ room: 'lobby' }));
+    expect(errors.map((error) => [error.code, error.event])).toEqual([
+      ['WS_ROOMS_INVALID_PAYLOAD', 'ws-rooms:presence'],
+    ]);
+  });
+
+  it('without recovery, forgets the view when the connection is lost', () => {
+    const { client, kit } = openHarness();
+    const seen: PresenceChange[] = [];
+    kit.last.receive(presence({ room: 'lobby', members: [alice] }));
+    client.onPresence((change) => seen.push(change));
+    kit.last.dropConnection();
+    expect(client.presence('lobby')).toEqual([]);
+    expect(seen).toEqual([{ type: 'members', room: 'lobby', members: [] }]);
+  });
+
+  it('with recovery, keeps the view until the session says whether it was recovered', () => {
+    const { client, kit, timers } = openHarness({ recovery: true });
+    const session = (body: object) => `${P}ws-rooms:session;4;${JSON.stringify(body)}`;
+    kit.last.receive(session({ id: 'a', token: 't', offset: 0, recovered: false }));
+    kit.last.receive(presence({ room: 'lobby', members: [alice, bob] }));
+    kit.last.dropConnection();
+    timers.runNext();
+    kit.last.acceptOpen();
+    expect(client.presence('lobby')).toEqual([alice, bob]);
+    kit.last.receive(session({ id: 'a', token: 't', recovered: true }));
+    expect(client.presence('lobby')).toEqual([alice, bob]);
+    kit.last.dropConnection();
+    timers.runNext();
+    kit.last.acceptOpen();
+    kit.last.receive(session({ id: 'c', token: 't2', offset: 0, recovered: false }));
+    expect(client.presence('lobby')).toEqual([]);
+  });
+
+  it('forgets the view on close()', () => {
+    const { client, kit } = openHarness();
+    kit.last.receive(presence({ room: 'lobby', members: [alice] }));
+    client.close();
+    expect(client.presence('lobby')).toEqual([]);
   });
 });

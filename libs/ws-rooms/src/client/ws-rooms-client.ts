@@ -1,15 +1,43 @@
+import { WsRoomsErrorCode } from '../errors/error-codes';
 import { ReservedEvent } from '../protocol/protocol.constants';
 import { Backoff } from './backoff';
-import { assertEventName, ClientCodec, type ClientDecodedValue } from './client-codec';
-import { WsRoomsClientError, WsRoomsClientErrorCode, WsRoomsServerError } from './client-errors';
-import type { EventHandler, EventName, UnknownEvents } from './client-event-map';
 import {
+  assertEventName,
+  ClientCodec,
+  type ClientDecodedValue,
+  type DecodeResult,
+  type ParsedEventMessage,
+} from './client-codec';
+import { WsRoomsClientError, WsRoomsClientErrorCode, WsRoomsServerError } from './client-errors';
+import type {
+  EventHandler,
+  EventName,
+  RequestHandler,
+  RequestReply,
+  RequestValue,
+  UnknownEvents,
+  UnknownRequests,
+} from './client-event-map';
+import {
+  isRequestTimeout,
+  MAX_TIMER_DELAY,
   resolveClientOptions,
   type ResolvedClientOptions,
   type WsRoomsClientOptions,
 } from './client-options';
 import { ListenerRegistry, type Unsubscribe } from './listener-registry';
+import { PresenceView, type PresenceChange, type PresenceMember } from './presence-view';
 import { isRetryableHandshakeStatus, type CloseDetails } from './reconnect-policy';
+import { unwrapMessage } from './recovery-envelope';
+import { RecoverySession, type RecoveryResult } from './recovery-session';
+import {
+  errorReplyPayload,
+  parseReplyEnvelope,
+  parseRequestEnvelope,
+  requestPayload,
+} from './request-envelope';
+import { RequestHandlerRegistry, type RawRequestHandler } from './request-handlers';
+import { PendingRequest, RequestTracker } from './request-tracker';
 import { ReservedEventRouter } from './reserved-event-router';
 import { SendBuffer } from './send-buffer';
 import { resolveSocketUrl } from './socket-url';
@@ -48,6 +76,15 @@ export interface DisconnectInfo {
 /** A native message from the server: text for a text frame, bytes for a binary frame. */
 export type NativeMessageData = string | Uint8Array;
 
+/** Per-call options of {@link WsRoomsClient.request}. */
+export interface RequestOptions {
+  /** How long to wait for the reply, in ms, from the call. @default the `requestTimeout` option */
+  readonly timeout?: number;
+}
+
+/** What the send buffer holds: plain messages, and requests that wait to be sent. */
+type Outbound = SocketData | PendingRequest;
+
 /** One connection attempt: its socket and what was learnt about it. */
 interface Attempt {
   readonly socket: WebSocketLike;
@@ -69,8 +106,9 @@ const MAX_CLOSE_REASON_BYTES = 123;
 
 /**
  * The modern ws-rooms client, for browsers and Node: camelCase names, values decoded by their type
- * digit, typed events, automatic reconnection with backoff, and a bounded buffer for messages sent
- * while offline.
+ * digit, typed events, automatic reconnection with backoff, a bounded buffer for messages sent
+ * while offline, requests with replies in both directions, presence, and (opt-in) missed-message
+ * recovery.
  *
  * ```ts
  * interface ChatEvents { chat: string; join: { room: string } }
@@ -81,8 +119,9 @@ const MAX_CLOSE_REASON_BYTES = 123;
  * ```
  *
  * `Incoming` types the events the server sends (`on`, `once`); `Outgoing` the events the client
- * sends (`emit`), the same map by default. Without type arguments any name goes and values are
- * `unknown`.
+ * sends (`emit`), the same map by default; `Requests` the requests the client sends (`request`);
+ * `ServerRequests` those the server sends and the client answers (`onRequest`). Without type
+ * arguments any name goes and values are `unknown`.
  *
  * Errors never escape from socket callbacks: malformed server messages, listener exceptions and
  * reconnection failures are reported to {@link WsRoomsClient.onError}; errors the server reports
@@ -91,11 +130,20 @@ const MAX_CLOSE_REASON_BYTES = 123;
 export class WsRoomsClient<
   Incoming extends object = UnknownEvents,
   Outgoing extends object = Incoming,
+  Requests extends object = UnknownRequests,
+  ServerRequests extends object = UnknownRequests,
 > {
   private readonly options: ResolvedClientOptions;
   private readonly codec: ClientCodec;
   private readonly backoff: Backoff | null;
-  private readonly sendBuffer: SendBuffer<SocketData>;
+  private readonly sendBuffer: SendBuffer<Outbound>;
+  private readonly requests: RequestTracker;
+  private readonly requestHandlers = new RequestHandlerRegistry();
+  /** The recovery state; null when the `recovery` option is off. */
+  private readonly session: RecoverySession | null;
+  private readonly presenceView = new PresenceView();
+  private readonly presenceListeners = new ListenerRegistry<[PresenceChange]>();
+  private readonly recoveryListeners = new ListenerRegistry<[RecoveryResult]>();
   private readonly reserved = new ReservedEventRouter();
   private readonly eventHandlers = new Map<string, ListenerRegistry<[unknown]>>();
   private readonly messageListeners = new ListenerRegistry<[NativeMessageData]>();
@@ -129,7 +177,17 @@ export class WsRoomsClient<
     this.backoff =
       reconnect === null ? null : new Backoff({ ...reconnect, random: this.options.timers.random });
     this.sendBuffer = new SendBuffer(this.options.sendBufferSize, this.options.sendBufferPolicy);
+    this.requests = new RequestTracker(this.options.timers, (expired) =>
+      this.sendBuffer.remove(expired),
+    );
+    this.session = this.options.recovery ? new RecoverySession() : null;
     this.reserved.register(ReservedEvent.Error, (value) => this.receiveServerError(value));
+    this.reserved.register(ReservedEvent.Reply, (value) => this.receiveReply(value));
+    this.reserved.register(ReservedEvent.Request, (value) => this.receiveRequest(value));
+    this.reserved.register(ReservedEvent.Presence, (value) => this.receivePresence(value));
+    if (this.session !== null) {
+      this.reserved.register(ReservedEvent.Session, (value) => this.receiveSession(value));
+    }
     if (this.options.autoConnect) this.connect();
   }
 
@@ -138,9 +196,28 @@ export class WsRoomsClient<
     return this.currentState;
   }
 
-  /** How many messages wait in the send buffer for the connection to open. */
+  /** How many messages (requests included) wait in the send buffer for the connection to open. */
   get bufferedCount(): number {
     return this.sendBuffer.size;
+  }
+
+  /**
+   * The connection id the server assigned, which is also the name of the room that reaches only this
+   * client. Known only with the `recovery` option (the server tells it in `ws-rooms:session`);
+   * `undefined` before the first session and without recovery. After a recovery it is unchanged;
+   * after a failed one it is the new id.
+   */
+  get id(): string | undefined {
+    return this.session?.id;
+  }
+
+  /**
+   * This client's view of a presence-tracked room: the members with their metadata, in join order,
+   * itself included once it joined. Kept from the server's presence events (see `onPresence`);
+   * empty for a room the client is not in or that does not track presence.
+   */
+  presence(room: string): PresenceMember[] {
+    return this.presenceView.members(room);
   }
 
   /**
@@ -164,7 +241,9 @@ export class WsRoomsClient<
   /**
    * Closes the connection on purpose: no reconnection follows. If the connection was open,
    * `onDisconnect` listeners run at once with this code and reason, `wasClean: true` and
-   * `willReconnect: false`. Messages still in the send buffer stay there for a later `connect()`.
+   * `willReconnect: false`. Messages still in the send buffer stay there for a later `connect()`;
+   * requests are rejected (`WS_ROOMS_CLIENT_REQUEST_ABORTED`), buffered or in flight, and the
+   * recovery session ends (the next `connect()` starts a fresh one).
    * @param code a close code the WebSocket API allows: 1000 or 3000-4999. @default 1000
    * @param reason at most 123 bytes of UTF-8. @default ''
    * @throws WsRoomsClientError `WS_ROOMS_CLIENT_INVALID_ARGUMENT` for a code or reason the
@@ -191,6 +270,8 @@ export class WsRoomsClient<
       detach(attempt.socket);
       closeQuietly(attempt.socket, code, reason);
     }
+    // A deliberate close ends the session on the server too: there is nothing left to resume.
+    this.session?.reset();
     this.setState('closed');
     if (attempt?.announced) {
       this.disconnectListeners.emit(this.reportListenerError, {
@@ -266,6 +347,120 @@ export class WsRoomsClient<
   }
 
   /**
+   * Sends a request (`ws-rooms:req`) and resolves with the server handler's reply: what the first
+   * handler of `event` returned (or resolved with), JSON as parsed, bytes as a `Uint8Array`.
+   *
+   * Offline behaviour, by design: while the client is `'connecting'` or `'reconnecting'` the request
+   * waits in the send buffer, in order with `emit`s (so `emit('join', room)` then
+   * `request('history', room)` reach the server in that order), and goes out when the connection
+   * opens. Its timeout runs from the call, so the wait is bounded. A request is never sent twice: if
+   * the connection that carried it closes before the reply, it is rejected with
+   * `WS_ROOMS_CLIENT_REQUEST_ABORTED`, because the server may already have run its handler.
+   *
+   * Never throws: every failure is a rejection.
+   * @rejects WsRoomsServerError the server's error reply, with its `code`, `message`, `status` and
+   *   `details` (e.g. `WS_ROOMS_NO_HANDLER` / 404 for an event without handler,
+   *   `WS_ROOMS_HANDLER_ERROR`, `WS_ROOMS_BAD_REQUEST`, `WS_ROOMS_FORBIDDEN`).
+   * @rejects WsRoomsClientError `WS_ROOMS_CLIENT_REQUEST_TIMEOUT` when no reply came in time;
+   *   `WS_ROOMS_CLIENT_REQUEST_ABORTED` when the connection closed before the reply, or the client
+   *   was closed or gave up while the request was buffered; `WS_ROOMS_CLIENT_NOT_CONNECTED` when
+   *   called while `'closed'`; `WS_ROOMS_CLIENT_MESSAGE_DROPPED` when pushed out of a full send
+   *   buffer (`WS_ROOMS_CLIENT_BUFFER_FULL` under the `'reject'` policy);
+   *   `WS_ROOMS_INVALID_EVENT_NAME`, `WS_ROOMS_INVALID_PAYLOAD`, `WS_ROOMS_CLIENT_INVALID_ARGUMENT`
+   *   (a bad `timeout`) for invalid arguments.
+   */
+  request<K extends EventName<Requests>>(
+    event: K,
+    value: RequestValue<Requests, K>,
+    options: RequestOptions = {},
+  ): Promise<RequestReply<Requests, K>> {
+    let request: PendingRequest;
+    let timeout: number;
+    try {
+      request = this.createRequest(event, value);
+      timeout = options.timeout ?? this.options.requestTimeout;
+      if (!isRequestTimeout(timeout)) {
+        throw new WsRoomsClientError(
+          WsRoomsClientErrorCode.InvalidArgument,
+          `Invalid request timeout ${String(timeout)}: use a number > 0 and <= ${MAX_TIMER_DELAY}`,
+          { event },
+        );
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.currentState === 'closed') {
+      return Promise.reject(
+        new WsRoomsClientError(
+          WsRoomsClientErrorCode.NotConnected,
+          `request "${event}": the client is closed (call connect() first)`,
+          { event },
+        ),
+      );
+    }
+    const reply = this.requests.start(request, timeout);
+    const attempt = this.openAttempt();
+    if (attempt !== null) {
+      this.requests.sent(request, attempt);
+      attempt.socket.send(request.data);
+    } else {
+      try {
+        this.buffer(request);
+      } catch (error) {
+        this.requests.fail(request, error as Error);
+      }
+    }
+    return reply as Promise<RequestReply<Requests, K>>;
+  }
+
+  /**
+   * Answers the server's requests for `event` (`connection.request()` and `to(room).request()` on
+   * the server). The handler receives the decoded value; what it returns, or the promise's value, is
+   * the reply (`undefined` travels as `null`; bytes as bytes). A throw or a rejection becomes an
+   * error reply: the error's `code` when it is a string (else `WS_ROOMS_CLIENT_HANDLER_ERROR`), its
+   * `message`, and its numeric `status` and `details` when present. Requests for events without a
+   * handler are answered `WS_ROOMS_NO_HANDLER` (status 404). One handler per event: registering
+   * another replaces it. A reply whose connection closed meanwhile is dropped (the server has
+   * already given up on it).
+   * @returns a function that removes this handler.
+   * @throws WsRoomsClientError `WS_ROOMS_INVALID_EVENT_NAME` for an invalid or reserved name.
+   */
+  onRequest<K extends EventName<ServerRequests>>(
+    event: K,
+    handler: RequestHandler<RequestValue<ServerRequests, K>, RequestReply<ServerRequests, K>>,
+  ): Unsubscribe {
+    assertUserEventName(event);
+    return this.requestHandlers.set(event, handler as RawRequestHandler);
+  }
+
+  /**
+   * Listens to presence changes of the presence-tracked rooms this client is in (the server's
+   * `presence` option): a member `joined` (with its metadata) or `left`, or the whole `members` list
+   * (sent when this client joins; an empty list when it left, or when a new connection started
+   * without its rooms). {@link presence} already reflects the change when listeners run.
+   */
+  onPresence(listener: (change: PresenceChange) => void): Unsubscribe {
+    return this.presenceListeners.add(listener);
+  }
+
+  /**
+   * With the `recovery` option: listens to the outcome of each (re)connection's session, which the
+   * server announces before any other message (`onConnect` fires earlier, at `open`).
+   * - `status: 'fresh'` (first connection): join rooms and load state here;
+   * - `'recovered'`: same id, the rooms are back and the missed room messages follow, each once and
+   *   in order, before live ones: nothing to do;
+   * - `'failed'` (`recovered: false` on a reconnect, with a `reason`): the server could not resume
+   *   (window passed, unknown session, history gone...): a new id, no rooms, missed messages lost.
+   *   **Rejoin the rooms and reload state.**
+   *
+   * So `if (!result.recovered) { rejoin(); reload(); }` covers both first and failed connections.
+   * Only room broadcasts are recovered, not messages sent with `connection.emit`.
+   */
+  onRecovery(listener: (result: RecoveryResult) => void): Unsubscribe {
+    return this.recoveryListeners.add(listener);
+  }
+
+  /**
    * Listens to native messages (those without the event prefix): text frames arrive as strings,
    * binary frames (e.g. under the server's `binaryMessages`) as `Uint8Array`.
    */
@@ -277,7 +472,8 @@ export class WsRoomsClient<
    * Listens to the socket opening. It fires on **every** (re)connect, so this is where an app
    * restores its server-side state, which a new connection does not have: rooms are server-side, so
    * emit your join events here. Messages sent from this listener go out before the messages
-   * buffered while offline.
+   * buffered while offline. With the `recovery` option, rejoin in `onRecovery` instead (when
+   * `recovered` is false): a recovered connection already has its rooms back.
    */
   onConnect(listener: () => void): Unsubscribe {
     return this.connectListeners.add(listener);
@@ -320,7 +516,8 @@ export class WsRoomsClient<
   private openSocket(): void {
     let socket: WebSocketLike;
     try {
-      const url = resolveSocketUrl(typeof this.url === 'function' ? this.url() : this.url);
+      const given = resolveSocketUrl(typeof this.url === 'function' ? this.url() : this.url);
+      const url = this.session === null ? given : this.session.decorate(given);
       const { WebSocket: Implementation, protocols } = this.options;
       socket =
         protocols === undefined ? new Implementation(url) : new Implementation(url, protocols);
@@ -366,7 +563,35 @@ export class WsRoomsClient<
 
   private handleMessage(attempt: Attempt, data: unknown): void {
     if (attempt !== this.attempt) return;
-    const message = this.codec.decode(data);
+    const parsed = this.codec.parse(data);
+    if (parsed.kind === 'event' && parsed.event === ReservedEvent.Message) {
+      this.receiveWrapped(parsed);
+      return;
+    }
+    this.dispatch(parsed.kind === 'event' ? this.codec.convert(parsed) : parsed);
+  }
+
+  /**
+   * A room broadcast wrapped for recovery: cut at byte level, delivered once per offset, then
+   * dispatched as the message it wraps (a wrapped `ws-rooms:m` inside has no hook and is dropped).
+   */
+  private receiveWrapped(parsed: ParsedEventMessage): void {
+    const wrapped = unwrapMessage(parsed.payload);
+    if (wrapped === undefined) {
+      this.reportError(
+        new WsRoomsClientError(
+          WsRoomsClientErrorCode.MalformedMessage,
+          `"${ReservedEvent.Message}" payload is not <offset>;<message>`,
+          { event: ReservedEvent.Message },
+        ),
+      );
+      return;
+    }
+    if (this.session !== null && !this.session.accept(wrapped.offset)) return;
+    this.dispatch(this.codec.decode(wrapped.message));
+  }
+
+  private dispatch(message: DecodeResult): void {
     switch (message.kind) {
       case 'native':
         this.messageListeners.emit(this.reportListenerError, message.data);
@@ -389,6 +614,15 @@ export class WsRoomsClient<
     this.attempt = null;
     detach(attempt.socket);
     this.clearStableTimer();
+    this.requests.abortCarried(
+      attempt,
+      new WsRoomsClientError(
+        WsRoomsClientErrorCode.RequestAborted,
+        'The connection closed before the reply',
+      ),
+    );
+    // Without recovery a new connection has no rooms; with it, the view waits for the session.
+    if (this.session === null && attempt.opened) this.forgetPresence();
     const details: CloseDetails = {
       code: typeof event.code === 'number' ? event.code : ABNORMAL_CLOSURE,
       reason: typeof event.reason === 'string' ? event.reason : '',
@@ -515,20 +749,32 @@ export class WsRoomsClient<
   }
 
   private send(data: SocketData): void {
+    const attempt = this.openAttempt();
+    if (attempt !== null) attempt.socket.send(data);
+    else this.buffer(data);
+  }
+
+  /** The current attempt when its socket is open (a message can go out now), else null. */
+  private openAttempt(): Attempt | null {
     const attempt = this.attempt;
-    if (attempt !== null && attempt.opened && attempt.socket.readyState === ReadyState.Open) {
-      attempt.socket.send(data);
-      return;
-    }
-    const dropped = this.sendBuffer.push(data);
-    if (dropped !== undefined) {
-      this.reportError(
-        new WsRoomsClientError(
-          WsRoomsClientErrorCode.MessageDropped,
-          `The send buffer is full (${this.sendBuffer.capacity} messages): the oldest message was dropped`,
-        ),
-      );
-    }
+    return attempt !== null && attempt.opened && attempt.socket.readyState === ReadyState.Open
+      ? attempt
+      : null;
+  }
+
+  /**
+   * Keeps a message for the next open socket.
+   * @throws WsRoomsClientError `WS_ROOMS_CLIENT_BUFFER_FULL` under the `'reject'` policy.
+   */
+  private buffer(item: Outbound): void {
+    const dropped = this.sendBuffer.push(item);
+    if (dropped === undefined) return;
+    const error = new WsRoomsClientError(
+      WsRoomsClientErrorCode.MessageDropped,
+      `The send buffer is full (${this.sendBuffer.capacity} messages): the oldest message was dropped`,
+    );
+    if (dropped instanceof PendingRequest) this.requests.fail(dropped, error);
+    this.reportError(error);
   }
 
   /** Sends the buffered messages in order, for as long as this attempt's socket stays open. */
@@ -538,8 +784,124 @@ export class WsRoomsClient<
       this.attempt === attempt &&
       attempt.socket.readyState === ReadyState.Open
     ) {
-      attempt.socket.send(this.sendBuffer.shift() as SocketData);
+      const item = this.sendBuffer.shift() as Outbound;
+      if (!(item instanceof PendingRequest)) {
+        attempt.socket.send(item);
+      } else if (this.requests.isPending(item)) {
+        this.requests.sent(item, attempt);
+        attempt.socket.send(item.data);
+      }
     }
+  }
+
+  /**
+   * Builds a request without sending it.
+   * @throws WsRoomsClientError for an invalid name or a value JSON cannot encode.
+   */
+  private createRequest(event: string, value: unknown): PendingRequest {
+    assertUserEventName(event);
+    const id = this.requests.nextId();
+    let data: SocketData;
+    try {
+      data = this.codec.encode(ReservedEvent.Request, requestPayload(id, event, value));
+    } catch (error) {
+      throw new WsRoomsClientError(
+        WsRoomsClientErrorCode.InvalidPayload,
+        `request "${event}": value cannot be encoded as JSON (${(error as Error)?.message})`,
+        { cause: error, event },
+      );
+    }
+    return new PendingRequest(id, event, data);
+  }
+
+  private receiveReply(value: ClientDecodedValue): void {
+    const reply = parseReplyEnvelope(value);
+    if (reply === undefined) {
+      this.invalidReserved(ReservedEvent.Reply, 'a reply envelope { id, value | bytes | error }');
+      return;
+    }
+    // A reply nobody waits for came too late (after the timeout): ignored on purpose.
+    this.requests.settle(reply);
+  }
+
+  /** A server-to-client request: answered on the connection it came from, if still open then. */
+  private receiveRequest(value: ClientDecodedValue): void {
+    const attempt = this.attempt as Attempt;
+    const request = parseRequestEnvelope(value);
+    if (request === undefined) {
+      this.invalidReserved(
+        ReservedEvent.Request,
+        'a request envelope { id, event, value | bytes }',
+      );
+      return;
+    }
+    if ('invalid' in request) {
+      this.sendReply(
+        attempt,
+        request.id,
+        errorReplyPayload(request.id, {
+          code: WsRoomsErrorCode.InvalidReservedMessage,
+          message: request.invalid,
+        }),
+      );
+      return;
+    }
+    void this.requestHandlers
+      .answer(request)
+      .then((payload) => this.sendReply(attempt, request.id, payload));
+  }
+
+  private sendReply(attempt: Attempt, id: number, payload: Record<string, unknown>): void {
+    if (attempt !== this.attempt || attempt.socket.readyState !== ReadyState.Open) return;
+    let data: SocketData;
+    try {
+      data = this.codec.encode(ReservedEvent.Reply, payload);
+    } catch (error) {
+      data = this.codec.encode(
+        ReservedEvent.Reply,
+        errorReplyPayload(id, {
+          code: WsRoomsClientErrorCode.InvalidPayload,
+          message: `the reply cannot be encoded as JSON (${(error as Error)?.message})`,
+        }),
+      );
+    }
+    attempt.socket.send(data);
+  }
+
+  private receiveSession(value: ClientDecodedValue): void {
+    const result = (this.session as RecoverySession).apply(value);
+    if (result === undefined) {
+      this.invalidReserved(ReservedEvent.Session, '{ id, token, offset, recovered }');
+      return;
+    }
+    if (!result.recovered) this.forgetPresence();
+    this.recoveryListeners.emit(this.reportListenerError, result);
+  }
+
+  private receivePresence(value: ClientDecodedValue): void {
+    const change = this.presenceView.apply(value);
+    if (change === undefined) {
+      this.invalidReserved(ReservedEvent.Presence, '{ room, joined | left | members }');
+      return;
+    }
+    this.presenceListeners.emit(this.reportListenerError, change);
+  }
+
+  /** Empties the presence view, telling listeners each room is gone (an empty `members` list). */
+  private forgetPresence(): void {
+    for (const room of this.presenceView.clear()) {
+      this.presenceListeners.emit(this.reportListenerError, { type: 'members', room, members: [] });
+    }
+  }
+
+  private invalidReserved(event: string, expected: string): void {
+    this.reportError(
+      new WsRoomsClientError(
+        WsRoomsClientErrorCode.InvalidPayload,
+        `"${event}" payload is not ${expected}`,
+        { event },
+      ),
+    );
   }
 
   private receiveServerError(value: ClientDecodedValue): void {
@@ -561,7 +923,22 @@ export class WsRoomsClient<
     const previous = this.currentState;
     if (previous === state) return;
     this.currentState = state;
+    if (state === 'closed') {
+      // Before the listeners, so that a listener calling connect() and then request() is unaffected.
+      this.abortAllRequests();
+      this.forgetPresence();
+    }
     this.stateListeners.emit(this.reportListenerError, state, previous);
+  }
+
+  /** The client stopped (closed or gave up): no buffered or in-flight request can complete. */
+  private abortAllRequests(): void {
+    if (this.requests.size === 0) return;
+    const error = new WsRoomsClientError(
+      WsRoomsClientErrorCode.RequestAborted,
+      'The client closed before the reply (it is not reconnecting)',
+    );
+    for (const buffered of this.requests.abortAll(error)) this.sendBuffer.remove(buffered);
   }
 
   private reportError(error: WsRoomsClientError): void {

@@ -88,6 +88,47 @@ describe('WsRoomsClient typing', () => {
     expect(() => client.on('ws-rooms:error', () => undefined)).toThrow();
   });
 
+  it('types requests and their replies with a request map', async () => {
+    interface Requests {
+      history(room: string): string[];
+      add(value: { a: number; b: number }): Promise<number>;
+    }
+    interface ServerRequests {
+      confirm(question: string): boolean;
+    }
+    const client = new WsRoomsClient<MyEvents, MyEvents, Requests, ServerRequests>(
+      'ws://server',
+      options(),
+    );
+    const history: Promise<string[]> = client.request('history', 'lobby');
+    const sum: Promise<number> = client.request('add', { a: 1, b: 2 }, { timeout: 50 });
+    // @ts-expect-error the room must be a string
+    void client.request('history', 1).catch(() => undefined);
+    // @ts-expect-error not a request of the map
+    void client.request('chat', 'x').catch(() => undefined);
+    // @ts-expect-error the reply of history is string[], not number
+    const wrong: Promise<number> = client.request('history', 'lobby');
+    client.onRequest('confirm', (question) => question.length > 0);
+    client.onRequest('confirm', async () => true);
+    // @ts-expect-error the reply of confirm is a boolean
+    client.onRequest('confirm', () => 'yes');
+    // @ts-expect-error the value of confirm is a string
+    client.onRequest('confirm', (question: number) => question > 0);
+    await Promise.all([history, sum, wrong].map((p) => p.catch(() => undefined)));
+  });
+
+  it('without a request map, requests take and give unknown values', async () => {
+    const client = new WsRoomsClient('ws://server', options());
+    const reply = client.request('anything', { a: 1 });
+    client.onRequest('question', (value) => String(value));
+    const value = await reply.catch(() => undefined);
+    const typeOnly = (): void => {
+      // @ts-expect-error the reply is unknown until narrowed
+      value.toFixed();
+    };
+    expect(typeof typeOnly).toBe('function');
+  });
+
   it('accepts the browser WebSocket and the ws package structurally', () => {
     const fromWs: WebSocketConstructorLike = NodeWebSocket;
     const fromBrowser: WebSocketConstructorLike | undefined = (

@@ -19,11 +19,16 @@ export interface SuspendedSession {
 }
 
 /** Why a recovery attempt failed (sent to the client in `ws-rooms:session`). */
-export type RecoveryFailure = 'unknown-session' | 'expired' | 'history-gone' | 'invalid-offset' | 'id-in-use';
+export type RecoveryFailure =
+  'unknown-session' | 'expired' | 'history-gone' | 'invalid-offset' | 'id-in-use';
 
 /** The outcome of a recovery attempt. */
 export type RecoveryResult =
-  | { readonly ok: true; readonly session: SuspendedSession; readonly missed: readonly RecordedBroadcast[] }
+  | {
+      readonly ok: true;
+      readonly session: SuspendedSession;
+      readonly missed: readonly RecordedBroadcast[];
+    }
   | { readonly ok: false; readonly reason: RecoveryFailure };
 
 /**
@@ -88,7 +93,8 @@ export class RecoveryLog {
     if (!Number.isSafeInteger(afterOffset) || afterOffset < 0 || afterOffset > this.lastOffset) {
       return { ok: false, reason: 'invalid-offset' };
     }
-    const oldest = this.head < this.entries.length ? this.entries[this.head].offset : this.lastOffset + 1;
+    const oldest =
+      this.head < this.entries.length ? this.entries[this.head].offset : this.lastOffset + 1;
     if (afterOffset + 1 < oldest) return { ok: false, reason: 'history-gone' };
     const rooms = new Set(session.rooms);
     rooms.add(session.id);
@@ -108,7 +114,8 @@ export class RecoveryLog {
   private prune(now: number): void {
     while (
       this.head < this.entries.length &&
-      (this.entries.length - this.head > this.maxMessages || now - this.entries[this.head].at > this.windowMs)
+      (this.entries.length - this.head > this.maxMessages ||
+        now - this.entries[this.head].at > this.windowMs)
     ) {
       this.head++;
     }
