@@ -1,5 +1,10 @@
 import { createServer, type Server } from 'node:http';
-import type { INestApplicationContext, WebSocketAdapter, WsMessageHandler } from '@nestjs/common';
+import {
+  type INestApplicationContext,
+  Logger,
+  type WebSocketAdapter,
+  type WsMessageHandler,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { isObservable, lastValueFrom, type Observable } from 'rxjs';
 import type { Connection } from '../connection/connection';
@@ -67,7 +72,13 @@ export class WsRoomsAdapter implements WebSocketAdapter<
     if (server.options.endpoint !== '')
       UpgradeRouter.of(httpServer).add(server.options.endpoint, server);
     this.attached.set(server, { httpServer, ownsHttpServer });
-    void server.start();
+    // WsRoomsModule awaits start() itself (one shared promise), so a store that cannot start fails
+    // the bootstrap; for Nest's own gateways, the failure is logged instead of going unhandled.
+    server.start().catch((error: unknown) => {
+      new Logger('WsRoomsAdapter').error(
+        `endpoint ${server.options.endpoint} failed to start: ${String(error)}`,
+      );
+    });
     return server;
   }
 

@@ -1,0 +1,14 @@
+import { RedisKeys } from './redis-keys';
+
+describe('RedisKeys', () => {
+  it('names every channel and key under the prefix, as docs/multi-node.md lists them', () => {
+    const keys = new RedisKeys('app');
+    expect(keys.all).toBe('app:all');
+    expect(keys.requests).toBe('app:req');
+    expect(keys.nodes).toBe('app:nodes');
+    expect(keys.room('lobby')).toBe('app:room:lobby');
+    expect(keys.room('a:b')).toBe('app:room:a:b');
+    expect(keys.replies('n1')).toBe('app:res:n1');
+    expect(keys.node('n1')).toBe('app:node:n1');
+  });
+});

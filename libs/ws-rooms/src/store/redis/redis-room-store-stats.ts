@@ -1,0 +1,60 @@
+/**
+ * Counters of one {@link RedisRoomStore}, cumulative since construction except the gauges
+ * `connected` and `subscriptions`. Read them as `store.stats`; a metrics exporter can scrape them.
+ */
+export interface RedisRoomStoreStats {
+  /** Gauge: true while both Redis connections are ready. */
+  connected: boolean;
+  /** Gauge: channels this node's subscriber connection wants (fixed ones, rooms and connection ids). */
+  subscriptions: number;
+  /** Broadcasts published for other nodes (one per broadcast, whatever the number of nodes). */
+  published: number;
+  /** Broadcasts not published because Redis was unavailable: the other nodes missed them. */
+  publishSkipped: number;
+  /** Pub/sub messages this node received (every kind, echoes included). */
+  received: number;
+  /** Broadcasts from other nodes delivered to this node's connections. */
+  delivered: number;
+  /** This node's own messages that came back through a channel it listens to, ignored. */
+  echoesIgnored: number;
+  /** Messages that did not decode (another program on the channel, another wire version), ignored. */
+  malformedMessages: number;
+  /** Cluster-wide queries this node asked. */
+  queries: number;
+  /** Of them, answered with `partial: true`. */
+  partialQueries: number;
+  /** Queries of other nodes this node answered. */
+  requestsAnswered: number;
+  /** Commands (join/leave/disconnect) sent for connections of other nodes. */
+  commandsSent: number;
+  /** Commands from other nodes run on this node's connections. */
+  commandsRun: number;
+  /** Heartbeats written. */
+  heartbeats: number;
+  /** Times the connection to Redis was lost (each gap is logged once). */
+  connectionLosses: number;
+  /** Times both connections were ready again after a loss. */
+  reconnections: number;
+}
+
+/** Fresh counters. */
+export function createRedisStoreStats(): RedisRoomStoreStats {
+  return {
+    connected: false,
+    subscriptions: 0,
+    published: 0,
+    publishSkipped: 0,
+    received: 0,
+    delivered: 0,
+    echoesIgnored: 0,
+    malformedMessages: 0,
+    queries: 0,
+    partialQueries: 0,
+    requestsAnswered: 0,
+    commandsSent: 0,
+    commandsRun: 0,
+    heartbeats: 0,
+    connectionLosses: 0,
+    reconnections: 0,
+  };
+}

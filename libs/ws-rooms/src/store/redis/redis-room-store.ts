@@ -1,0 +1,779 @@
+import { hostname } from 'node:os';
+import { Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { describeError } from '../../server/describe-error';
+import { type Scheduler, systemScheduler } from '../../server/heartbeat';
+import type {
+  ClusterQueryResult,
+  LocalNode,
+  OutboundBroadcast,
+  RemoteCommand,
+  RoomStore,
+} from '../room-store.interface';
+import { ChannelSubscriptions } from './channel-subscriptions';
+import { loadIoredis, type RedisConstructor } from './load-ioredis';
+import { RedisKeys } from './redis-keys';
+import { RedisRoomStoreError, RedisRoomStoreErrorCode } from './redis-room-store.error';
+import { createRedisStoreStats, type RedisRoomStoreStats } from './redis-room-store-stats';
+import {
+  type RedisRoomStoreOptions,
+  type ResolvedRedisRoomStoreOptions,
+  resolveRedisStoreOptions,
+} from './redis-store-options';
+import {
+  decodeWire,
+  encodeBroadcast,
+  encodeCommand,
+  encodeReply,
+  encodeRequest,
+  type WireMessage,
+  type WireQuery,
+  type WireReplyBody,
+  WireKind,
+} from './redis-wire';
+import { ReplyCollector } from './reply-collector';
+
+type Logs = Pick<Required<RedisRoomStoreOptions>['logger'], 'log' | 'warn' | 'error'>;
+type State = 'new' | 'starting' | 'running' | 'closed';
+
+/** At most one log line per kind of recurring failure in this period (the rest are counted). */
+const FAILURE_LOG_PERIOD = 30_000;
+
+/**
+ * Rooms and broadcasts across several nodes over Redis pub/sub: `to(room)` reaches the members on
+ * every node exactly once, `to(id)` reaches a connection wherever it lives, and the membership
+ * queries aggregate every live node.
+ *
+ * ```ts
+ * WsRoomsModule.forRoot({ endpoint: '/ws', store: new RedisRoomStore({ url: process.env.REDIS_URL }) })
+ * ```
+ *
+ * ## Channels (all under the `prefix` option, default `ws-rooms`)
+ * - `<prefix>:room:<name>`: broadcasts to exactly one room, and commands for a connection (a
+ *   connection id is a room of one, PROTOCOL.md section 4). A node subscribes when its first local
+ *   member joins (or the connection opens) and unsubscribes when the last one leaves, so a busy
+ *   room never wakes a node without members in it. Changes are batched per event-loop turn into one
+ *   `SUBSCRIBE`/`UNSUBSCRIBE`; `join()` resolves once Redis confirmed the subscription, so a
+ *   broadcast from another node right after it reaches the new member.
+ * - `<prefix>:all`: broadcasts to every connection (`All`, `NotMe`) and to several rooms at once.
+ *   A multi-room broadcast goes here, once, instead of once per room channel: a node with members
+ *   in two of the rooms would otherwise get two copies and could not tell that a member of both
+ *   already had the message. Every node evaluates the room list against its own index, which
+ *   de-duplicates as the single-node server does. Multi-room broadcasts are rare; waking every
+ *   node for them is the price of exactly-once without per-message bookkeeping.
+ * - `<prefix>:req` and `<prefix>:res:<nodeId>`: queries, and answers to queries and commands.
+ *
+ * `to(id)` uses the id's room channel rather than an owner lookup: no directory to keep in Redis,
+ * no extra round trip before publishing, the order of one node's broadcasts is kept, and a room
+ * that someone else named like the id still works. The cost is one channel per connection on the
+ * subscriber connection (Redis keeps a dictionary entry, ~100 bytes each).
+ *
+ * ## Messages
+ * One subscriber connection per node (not per websocket connection), one publish per broadcast
+ * whatever the number of nodes. The broadcast's `message` is already the encoded protocol
+ * message; {@link encodeBroadcast} prefixes it with a small binary header (the origin's node id,
+ * flags, rooms, excepts) in one allocation, and receivers frame those very bytes. A node drops its
+ * own echo by the node id in the header; the origin delivered locally before publishing.
+ *
+ * ## Queries: request/response rather than membership sets in Redis
+ * `members`, `rooms`, `roomsOf` and `connectionCount` publish one request on `<prefix>:req`; every
+ * node answers from its local index on the asker's reply channel. Who must answer comes from the
+ * heartbeat keys (below); the result is `partial: true` when a live node did not answer within
+ * `requestTimeout` (default 1 s), or when Redis is unreachable (the local answer only).
+ * Keeping sets in Redis instead would cost a write on every connect, join, leave and disconnect on
+ * the hot path (a reconnect storm of 10 000 clients joining 2 rooms each is 30 000+ writes), a copy
+ * of every membership in Redis memory, a resync after every Redis outage, and cleanup of a dead
+ * node's entries. Queries are administrative and far rarer than membership changes: one publish
+ * and N small replies per query is the cheaper side, and a dead node's state disappears by itself.
+ * The trade-off: a query waits for the slowest live node, up to the timeout.
+ *
+ * ## Node heartbeat
+ * Every `heartbeatInterval` (1 s) a node writes `<prefix>:node:<nodeId>` with a TTL of
+ * `heartbeatTtl` (5 s), holding a small snapshot (`connections`, `rooms`, host, pid, start time),
+ * and adds its id to the set `<prefix>:nodes`. A query expects answers from the ids whose key still
+ * exists (and prunes the others from the set). A node that crashes, freezes or is cut off stops
+ * refreshing: queries are `partial` while its key lives, and it disappears from them at most
+ * `heartbeatTtl` after its last heartbeat. A node that shuts down gracefully deletes its key at once.
+ *
+ * ## Failures
+ * - Redis unreachable at start-up: `start()` waits up to `connectTimeout` (5 s) and then fails with
+ *   {@link RedisRoomStoreError} `WS_ROOMS_REDIS_UNAVAILABLE`, so the application does not boot. A
+ *   node that started without Redis would serve its clients as an island while the deployment
+ *   believes it is a cluster; a failed boot is visible and orchestrators retry it.
+ * - Redis lost while running: local delivery goes on untouched (it never waits for Redis).
+ *   Broadcasts for other nodes are dropped, not queued (a queue would grow without bound and
+ *   replay stale messages), and counted in `stats.publishSkipped`; queries answer locally with
+ *   `partial: true`; remote commands resolve false. The gap is logged once when it starts and once
+ *   when it ends; ioredis reconnects, and the store then subscribes again to every channel and
+ *   re-registers its heartbeat before `stats.connected` turns true.
+ * - Redis accepting the connection but not answering (frozen, swapping): published bytes it has not
+ *   acknowledged are bounded by `maxUnacknowledgedBytes` (16 MiB); beyond it broadcasts for other
+ *   nodes are dropped and counted, so this process's memory does not grow with the outage.
+ * - Nothing thrown inside a Redis event reaches ioredis or the process: every handler catches, and
+ *   recurring failures are logged at most once per 30 s and counted.
+ *
+ * Not supported: Redis Cluster (the heartbeat lookup reads several keys at once; use a standalone
+ * Redis or Sentinel). Node ids must be unique among live nodes (the default is random).
+ */
+export class RedisRoomStore implements RoomStore {
+  /** This node's id in the cluster. */
+  readonly nodeId: string;
+  /** Counters and gauges, updated in place (see {@link RedisRoomStoreStats}). */
+  readonly stats: RedisRoomStoreStats = createRedisStoreStats();
+  private readonly options: ResolvedRedisRoomStoreOptions;
+  private readonly keys: RedisKeys;
+  private readonly logger: Logs;
+  private readonly scheduler: Scheduler;
+  private readonly RedisClass: RedisConstructor | null;
+  private readonly pending = new Map<number, ReplyCollector<WireReplyBody>>();
+  private readonly lastFailureLog = new Map<string, number>();
+  /** Removes the listeners this store put on the connections (one of them may be the caller's). */
+  private readonly detach: (() => void)[] = [];
+  private state: State = 'new';
+  private node: LocalNode | null = null;
+  private pub: Redis | null = null;
+  private sub: Redis | null = null;
+  private subscriptions: ChannelSubscriptions | null = null;
+  private heartbeatTimer: { cancel(): void } | null = null;
+  private nextRequestId = 1;
+  private unacknowledgedBytes = 0;
+  private localConnections = 0;
+  private startedAt = 0;
+  private gapStartedAt: number | null = null;
+  private skippedAtGapStart = 0;
+  private subNeedsResubscribe = false;
+  private recovering = false;
+
+  /**
+   * Validates the options; opens nothing (connections open in `start()`, when the endpoint starts).
+   * @throws WsRoomsError `WS_ROOMS_INVALID_OPTION` for invalid options
+   * @throws RedisRoomStoreError `WS_ROOMS_REDIS_MISSING_DEPENDENCY` when `url` is given and
+   * `ioredis` is not installed
+   */
+  constructor(options: RedisRoomStoreOptions) {
+    this.options = resolveRedisStoreOptions(options);
+    this.nodeId = this.options.nodeId;
+    this.keys = new RedisKeys(this.options.prefix);
+    this.logger = options.logger ?? new Logger('WsRooms:redis');
+    this.scheduler = options.scheduler ?? systemScheduler;
+    this.RedisClass = this.options.url !== undefined ? loadIoredis() : null;
+  }
+
+  // ---- lifecycle ----
+
+  /**
+   * Connects (publisher and subscriber), subscribes to the node-wide channels and registers the
+   * node's heartbeat. Waits at most `connectTimeout` for Redis.
+   * @throws RedisRoomStoreError `WS_ROOMS_REDIS_UNAVAILABLE`, `WS_ROOMS_REDIS_INVALID_STATE`
+   */
+  async start(node: LocalNode): Promise<void> {
+    if (this.state !== 'new') {
+      throw new RedisRoomStoreError(
+        RedisRoomStoreErrorCode.InvalidState,
+        `ws-rooms: this RedisRoomStore was already started${this.state === 'closed' ? ' and closed' : ''}; ` +
+          'give every endpoint its own store',
+      );
+    }
+    this.state = 'starting';
+    this.node = node;
+    this.startedAt = this.scheduler.now();
+    const { pub, sub } = this.createConnections();
+    this.pub = pub;
+    this.sub = sub;
+    try {
+      await this.waitUntilReady();
+    } catch (error) {
+      this.state = 'closed';
+      this.pub = null;
+      this.sub = null;
+      this.release(pub, sub);
+      throw error;
+    }
+    const subscriptions = new ChannelSubscriptions(sub, this.options.requestTimeout, (error) =>
+      this.failure('subscribe', `subscription change failed: ${describeError(error)}`),
+    );
+    this.subscriptions = subscriptions;
+    for (const channel of [this.keys.all, this.keys.requests, this.keys.replies(this.nodeId)]) {
+      subscriptions.add(channel);
+    }
+    for (const id of node.connectionIds()) {
+      this.localConnections++;
+      subscriptions.add(this.keys.room(id));
+    }
+    for (const room of node.index.rooms()) subscriptions.add(this.keys.room(room));
+    await subscriptions.settled();
+    // Registered only once subscribed: a node that queries see as live can receive their requests.
+    await this.heartbeat();
+    if (this.state !== 'starting') return; // closed meanwhile
+    this.heartbeatTimer = this.scheduler.every(
+      this.options.heartbeatInterval,
+      () => void this.heartbeat(),
+    );
+    this.state = 'running';
+    this.updateGauges();
+  }
+
+  /**
+   * Leaves the cluster: deletes the heartbeat key (queries stop expecting this node at once),
+   * closes the subscriber connection and the publisher if the store opened it (a `client` passed in
+   * stays open), and resolves pending queries as partial.
+   */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    const { pub, sub } = this;
+    this.state = 'closed';
+    this.heartbeatTimer?.cancel();
+    this.heartbeatTimer = null;
+    for (const collector of [...this.pending.values()]) collector.abort();
+    if (pub !== null && pub.status === 'ready') {
+      const leave = pub
+        .multi()
+        .del(this.keys.node(this.nodeId))
+        .srem(this.keys.nodes, this.nodeId)
+        .exec();
+      await bounded(leave, this.options.requestTimeout).catch(() => undefined);
+    }
+    if (pub !== null && sub !== null) this.release(pub, sub);
+    this.stats.connected = false;
+    this.node = null;
+  }
+
+  // ---- membership changes of local connections ----
+
+  /**
+   * Subscribes to the room's channel if this is its first local member. The promise resolves when
+   * Redis confirmed it (bounded by `requestTimeout`): the server's `join()` awaits it, so a
+   * broadcast another node sends once the join resolved reaches the new member.
+   */
+  joined(_connectionId: string, room: string): Promise<void> | void {
+    if (this.subscriptions === null) return;
+    const confirmed = this.subscriptions.add(this.keys.room(room));
+    this.updateGauges();
+    return confirmed;
+  }
+
+  /** Unsubscribes from the room's channel when its last local member left. */
+  left(_connectionId: string, room: string): void {
+    this.releaseIfUnused(room);
+  }
+
+  /** Subscribes to the connection's own channel, so `to(id)` and commands from other nodes reach it. */
+  connected(connectionId: string): Promise<void> | void {
+    // Before the subscriptions exist, start() picks the connection up from the node.
+    if (this.subscriptions === null) return;
+    this.localConnections++;
+    const confirmed = this.subscriptions.add(this.keys.room(connectionId));
+    this.updateGauges();
+    return confirmed;
+  }
+
+  /** Releases the connection's channel and those of the rooms it was the last local member of. */
+  disconnected(connectionId: string, rooms: readonly string[]): void {
+    this.localConnections = Math.max(0, this.localConnections - 1);
+    this.releaseIfUnused(connectionId);
+    for (const room of rooms) this.releaseIfUnused(room);
+  }
+
+  // ---- broadcasts and commands ----
+
+  /** Publishes once: to the room's channel for one room, to `<prefix>:all` otherwise. */
+  publish(broadcast: OutboundBroadcast): void {
+    if (this.state !== 'running' || (broadcast.rooms !== null && broadcast.rooms.length === 0)) {
+      return;
+    }
+    const pub = this.pub!;
+    if (pub.status !== 'ready') {
+      this.stats.publishSkipped++;
+      return;
+    }
+    if (this.unacknowledgedBytes > this.options.maxUnacknowledgedBytes) {
+      // Redis accepts the connection but does not answer (frozen, swapping): do not pile up.
+      this.stats.publishSkipped++;
+      this.failure(
+        'backlog',
+        `Redis is not acknowledging publishes: dropping broadcasts for other nodes`,
+      );
+      return;
+    }
+    const channel =
+      broadcast.rooms !== null && broadcast.rooms.length === 1
+        ? this.keys.room(broadcast.rooms[0])
+        : this.keys.all;
+    const data = encodeBroadcast(this.nodeId, broadcast);
+    this.stats.published++;
+    this.unacknowledgedBytes += data.length;
+    pub.publish(channel, data).then(
+      () => (this.unacknowledgedBytes -= data.length),
+      (error: unknown) => {
+        this.unacknowledgedBytes -= data.length;
+        this.stats.publishSkipped++;
+        this.failure('publish', `publish failed: ${describeError(error)}`);
+      },
+    );
+  }
+
+  /**
+   * Sends the command on the connection's own channel, which only its owner (and nodes with members
+   * in a room named like it) listen to. `PUBLISH` tells how many listen: with none, this resolves
+   * false at once; otherwise when the owner answers that it ran it, when every listener answered
+   * that it did not, or after `requestTimeout`.
+   */
+  async sendRemote(command: RemoteCommand): Promise<boolean> {
+    if (this.state !== 'running' || this.pub!.status !== 'ready') return false;
+    this.stats.commandsSent++;
+    const channel = this.keys.room(command.connectionId);
+    const id = this.nextRequestId++;
+    const collector = this.collect(id, (reply) => reply.ran === true);
+    try {
+      const receivers = await this.pub!.publish(channel, encodeCommand(this.nodeId, id, command));
+      collector.expectCount(receivers - (this.subscriptions!.has(channel) ? 1 : 0));
+    } catch (error) {
+      this.failure('command', `remote command failed: ${describeError(error)}`);
+      collector.abort();
+    }
+    const { answers } = await collector.result;
+    for (const reply of answers.values()) if (reply.ran === true) return true;
+    return false;
+  }
+
+  // ---- queries ----
+
+  /** Members of a room on every live node (a connection id gives that connection). */
+  async members(room: string): Promise<ClusterQueryResult<string[]>> {
+    const members = new Set(this.localMembers(room));
+    return this.ask(
+      { kind: 'members', room },
+      (reply) => reply.list?.forEach((id) => members.add(id)),
+      () => [...members],
+    );
+  }
+
+  /** Non-empty rooms of every live node. */
+  async rooms(): Promise<ClusterQueryResult<string[]>> {
+    const rooms = new Set(this.requireNode().index.rooms());
+    return this.ask(
+      { kind: 'rooms' },
+      (reply) => reply.list?.forEach((room) => rooms.add(room)),
+      () => [...rooms],
+    );
+  }
+
+  /** Rooms of a connection: answered locally when it is here, else by its owner (the wait ends with its answer). */
+  async roomsOf(connectionId: string): Promise<ClusterQueryResult<string[]>> {
+    const local = this.localRoomsOf(connectionId);
+    if (local !== null) return { value: local, partial: false };
+    let found: readonly string[] = [];
+    return this.ask(
+      { kind: 'roomsOf', connectionId },
+      (reply) => {
+        if (reply.list) found = reply.list;
+      },
+      () => [...found],
+      // Only the owner knows: its answer completes the query whoever else is missing.
+      (reply) => reply.list !== undefined && reply.list !== null,
+    );
+  }
+
+  /** Connections on every live node. */
+  async connectionCount(): Promise<ClusterQueryResult<number>> {
+    let count = this.localCount();
+    return this.ask(
+      { kind: 'count' },
+      (reply) => (count += reply.count ?? 0),
+      () => count,
+    );
+  }
+
+  /** The ids of the nodes whose heartbeat key is alive (this one included), from Redis. */
+  async liveNodes(): Promise<string[]> {
+    const pub = this.pub;
+    if (pub === null || pub.status !== 'ready') return [];
+    const ids = await pub.smembers(this.keys.nodes);
+    if (ids.length === 0) return [];
+    const beats = await pub.mget(ids.map((id) => this.keys.node(id)));
+    const live: string[] = [];
+    const expired: string[] = [];
+    ids.forEach((id, i) => (beats[i] === null ? expired : live).push(id));
+    if (expired.length > 0) pub.srem(this.keys.nodes, ...expired).catch(() => undefined);
+    return live;
+  }
+
+  /**
+   * One request to every node; `merge` folds each answer in, `value` reads the result. Partial when
+   * a live node did not answer in time or Redis is unreachable.
+   */
+  private async ask<T>(
+    query: WireQuery,
+    merge: (reply: WireReplyBody) => void,
+    value: () => T,
+    isFinal?: (reply: WireReplyBody) => boolean,
+  ): Promise<ClusterQueryResult<T>> {
+    this.requireNode();
+    this.stats.queries++;
+    const pub = this.pub!;
+    if (this.state !== 'running' || pub.status !== 'ready') {
+      this.stats.partialQueries++;
+      return { value: value(), partial: true };
+    }
+    const id = this.nextRequestId++;
+    const collector = this.collect(id, isFinal);
+    const sent = pub.publish(this.keys.requests, encodeRequest(this.nodeId, id, query));
+    this.liveNodes().then(
+      (live) => collector.expectNodes(live.filter((nodeId) => nodeId !== this.nodeId)),
+      (error: unknown) => {
+        this.failure('query', `reading the live nodes failed: ${describeError(error)}`);
+        collector.abort();
+      },
+    );
+    try {
+      await sent;
+    } catch (error) {
+      this.failure('query', `query failed: ${describeError(error)}`);
+      collector.abort();
+    }
+    const gathered = await collector.result;
+    for (const reply of gathered.answers.values()) merge(reply);
+    if (!gathered.complete) this.stats.partialQueries++;
+    return { value: value(), partial: !gathered.complete };
+  }
+
+  private collect(
+    id: number,
+    isFinal?: (reply: WireReplyBody) => boolean,
+  ): ReplyCollector<WireReplyBody> {
+    const collector = new ReplyCollector<WireReplyBody>(this.options.requestTimeout, isFinal, () =>
+      this.pending.delete(id),
+    );
+    this.pending.set(id, collector);
+    return collector;
+  }
+
+  // ---- what other nodes send ----
+
+  private readonly onMessage = (_channel: Buffer, data: Buffer): void => {
+    this.stats.received++;
+    try {
+      const decoded = decodeWire(data);
+      if (!decoded.ok) {
+        this.stats.malformedMessages++;
+        this.failure(
+          'malformed',
+          `ignored a malformed message: ${decoded.error.code} ${decoded.error.message}`,
+        );
+        return;
+      }
+      const message = decoded.message;
+      if (message.nodeId === this.nodeId) {
+        this.stats.echoesIgnored++;
+        return;
+      }
+      if (this.state !== 'running' || this.node === null) return;
+      this.handle(message, this.node);
+    } catch (error) {
+      this.failure('handler', `handling a message from Redis failed: ${describeError(error)}`);
+    }
+  };
+
+  private handle(message: WireMessage, node: LocalNode): void {
+    switch (message.kind) {
+      case WireKind.Broadcast:
+        node.deliverLocally(message.broadcast);
+        this.stats.delivered++;
+        return;
+      case WireKind.Command:
+        void this.runCommand(message.nodeId, message.id, message.command, node);
+        return;
+      case WireKind.Request:
+        this.stats.requestsAnswered++;
+        this.reply(message.nodeId, { id: message.id, ...this.localAnswer(message.query) });
+        return;
+      case WireKind.Reply:
+        this.pending.get(message.reply.id)?.add(message.nodeId, message.reply);
+        return;
+    }
+  }
+
+  private async runCommand(
+    origin: string,
+    id: number,
+    command: RemoteCommand,
+    node: LocalNode,
+  ): Promise<void> {
+    let ran = false;
+    try {
+      ran = node.runLocally(command);
+      if (ran) {
+        this.stats.commandsRun++;
+        // "Ran" means effective: a broadcast the asker sends next already reaches a joined member.
+        if (command.kind !== 'disconnect') await this.subscriptions?.settled();
+      }
+    } catch (error) {
+      this.failure('command', `running a remote ${command.kind} failed: ${describeError(error)}`);
+    }
+    this.reply(origin, { id, ran });
+  }
+
+  private localAnswer(query: WireQuery): Omit<WireReplyBody, 'id'> {
+    switch (query.kind) {
+      case 'members':
+        return { list: this.localMembers(query.room) };
+      case 'rooms':
+        return { list: [...this.requireNode().index.rooms()] };
+      case 'roomsOf':
+        return { list: this.localRoomsOf(query.connectionId) };
+      case 'count':
+        return { count: this.localCount() };
+    }
+  }
+
+  private reply(origin: string, body: WireReplyBody): void {
+    const pub = this.pub;
+    if (pub === null || pub.status !== 'ready') return;
+    pub
+      .publish(this.keys.replies(origin), encodeReply(this.nodeId, body))
+      .catch((error: unknown) => {
+        this.failure('reply', `reply failed: ${describeError(error)}`);
+      });
+  }
+
+  // ---- local index ----
+
+  private localMembers(room: string): string[] {
+    const node = this.requireNode();
+    const members = [...node.index.membersOf(room)];
+    if (node.hasConnection(room) && !members.includes(room)) members.push(room);
+    return members;
+  }
+
+  private localRoomsOf(connectionId: string): string[] | null {
+    const node = this.requireNode();
+    return node.hasConnection(connectionId) ? [...node.index.roomsOf(connectionId)] : null;
+  }
+
+  private localCount(): number {
+    let count = 0;
+    for (const _id of this.requireNode().connectionIds()) count++;
+    return count;
+  }
+
+  private releaseIfUnused(room: string): void {
+    const node = this.node;
+    if (this.subscriptions === null || node === null) return;
+    if (node.hasConnection(room) || node.index.membersOf(room).size > 0) return;
+    this.subscriptions.remove(this.keys.room(room));
+    this.updateGauges();
+  }
+
+  private requireNode(): LocalNode {
+    if (this.node === null) throw new Error('RedisRoomStore used before start() or after close()');
+    return this.node;
+  }
+
+  // ---- heartbeat ----
+
+  private async heartbeat(): Promise<void> {
+    const pub = this.pub;
+    const node = this.node;
+    if (pub === null || node === null || pub.status !== 'ready') return;
+    const snapshot = JSON.stringify({
+      nodeId: this.nodeId,
+      host: hostname(),
+      pid: process.pid,
+      startedAt: this.startedAt,
+      connections: this.localConnections,
+      rooms: node.index.roomCount,
+    });
+    try {
+      await pub
+        .multi()
+        .set(this.keys.node(this.nodeId), snapshot, 'PX', this.options.heartbeatTtl)
+        .sadd(this.keys.nodes, this.nodeId)
+        .exec();
+      this.stats.heartbeats++;
+    } catch (error) {
+      this.failure('heartbeat', `heartbeat failed: ${describeError(error)}`);
+    }
+    this.updateGauges();
+  }
+
+  // ---- connections to Redis ----
+
+  /** Closes what the store opened; the caller's client only loses the store's listeners. */
+  private release(pub: Redis, sub: Redis): void {
+    for (const off of this.detach.splice(0)) off();
+    const own = this.ownsPublisher ? [pub, sub] : [sub];
+    for (const connection of own) {
+      // A late socket error after disconnect() must still find a listener.
+      connection.on('error', () => undefined);
+      connection.disconnect();
+    }
+  }
+
+  private listen(connection: Redis, event: string, listener: (...args: unknown[]) => void): void {
+    connection.on(event, listener);
+    this.detach.push(() => connection.off(event, listener));
+  }
+
+  private get ownsPublisher(): boolean {
+    return this.options.client === undefined;
+  }
+
+  private createConnections(): { pub: Redis; sub: Redis } {
+    const { url, client, redisOptions, prefix } = this.options;
+    // Nothing queues while Redis is away: what cannot be sent now is dropped and counted.
+    const pub =
+      client ??
+      new this.RedisClass!(url!, {
+        ...redisOptions,
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        connectionName: redisOptions.connectionName ?? `${prefix}:${this.nodeId}:pub`,
+      });
+    const sub = pub.duplicate({
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      autoResubscribe: false,
+      connectionName: `${prefix}:${this.nodeId}:sub`,
+    });
+    this.listen(sub, 'messageBuffer', this.onMessage as (...args: unknown[]) => void);
+    for (const connection of client === undefined ? [pub, sub] : [sub]) {
+      // The caller's client keeps its own error handling; ours must never be without a listener.
+      this.listen(connection, 'error', (error: unknown) => this.onRedisError(error));
+    }
+    for (const connection of [pub, sub]) {
+      this.listen(connection, 'close', () => this.onConnectionLost(connection === sub));
+      this.listen(connection, 'ready', () => void this.recover());
+      this.listen(connection, 'end', () => this.onEnd());
+    }
+    return { pub, sub };
+  }
+
+  private async waitUntilReady(): Promise<void> {
+    const connections = [this.pub!, this.sub!];
+    let lastError: unknown;
+    const onError = (error: unknown) => (lastError = error);
+    for (const connection of connections) connection.on('error', onError);
+    try {
+      await bounded(
+        Promise.all(
+          connections.map((connection) => {
+            if (connection.status === 'ready') return undefined;
+            const ready = new Promise<void>((resolve) => connection.once('ready', () => resolve()));
+            // connect() rejects on the first failed attempt while ioredis keeps retrying: wait for 'ready'.
+            if (connection.status === 'wait') connection.connect().catch(onError);
+            return ready;
+          }),
+        ),
+        this.options.connectTimeout,
+      );
+    } catch {
+      const where =
+        this.options.url !== undefined ? redactUrl(this.options.url) : 'the given client';
+      const why =
+        lastError === undefined
+          ? ''
+          : `: ${lastError instanceof Error ? lastError.message : String(lastError)}`;
+      throw new RedisRoomStoreError(
+        RedisRoomStoreErrorCode.Unavailable,
+        `ws-rooms: Redis at ${where} is not reachable (not ready within connectTimeout ` +
+          `${this.options.connectTimeout} ms)${why}`,
+        { cause: lastError },
+      );
+    } finally {
+      for (const connection of connections) connection.off('error', onError);
+    }
+  }
+
+  private onConnectionLost(subscriber: boolean): void {
+    if (this.state !== 'running') return;
+    if (subscriber) this.subNeedsResubscribe = true;
+    this.stats.connected = false;
+    if (this.gapStartedAt !== null) return;
+    this.gapStartedAt = this.scheduler.now();
+    this.skippedAtGapStart = this.stats.publishSkipped;
+    this.stats.connectionLosses++;
+    this.logger.warn(
+      'lost the connection to Redis: local delivery continues; broadcasts to other nodes are dropped and ' +
+        'queries answer partially until it is back (ioredis reconnects)',
+    );
+  }
+
+  /** Once both connections are ready again: subscriptions restored, heartbeat re-registered, gap closed. */
+  private async recover(): Promise<void> {
+    if (this.state !== 'running' || this.recovering || !this.bothReady()) return;
+    this.recovering = true;
+    try {
+      if (this.subNeedsResubscribe) {
+        this.subNeedsResubscribe = false;
+        await this.subscriptions!.resubscribeAll();
+      }
+      // Redis may have restarted empty: register again now rather than at the next tick.
+      await this.heartbeat();
+    } finally {
+      this.recovering = false;
+    }
+    if (this.state !== 'running' || !this.bothReady()) return;
+    if (this.subNeedsResubscribe) return void this.recover();
+    if (this.gapStartedAt !== null) {
+      const lasted = this.scheduler.now() - this.gapStartedAt;
+      const skipped = this.stats.publishSkipped - this.skippedAtGapStart;
+      this.gapStartedAt = null;
+      this.stats.reconnections++;
+      this.logger.log(
+        `reconnected to Redis after ${lasted} ms; ${skipped} broadcasts were not forwarded meanwhile`,
+      );
+    }
+    this.updateGauges();
+  }
+
+  private onRedisError(error: unknown): void {
+    // During a gap ioredis reports every failed attempt: the gap itself was logged once.
+    if (this.gapStartedAt !== null || this.state !== 'running') return;
+    this.failure('redis', `Redis error: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  private onEnd(): void {
+    if (this.state !== 'running') return;
+    this.logger.error(
+      'ioredis stopped reconnecting (its retryStrategy gave up): this node no longer reaches the others',
+    );
+  }
+
+  private bothReady(): boolean {
+    return this.pub?.status === 'ready' && this.sub?.status === 'ready';
+  }
+
+  private updateGauges(): void {
+    this.stats.subscriptions = this.subscriptions?.size ?? 0;
+    this.stats.connected =
+      this.state === 'running' && this.gapStartedAt === null && this.bothReady();
+  }
+
+  /** Logs a recurring failure at most once per period and kind; the counters say how often. */
+  private failure(kind: string, message: string): void {
+    const now = this.scheduler.now();
+    const last = this.lastFailureLog.get(kind);
+    if (last !== undefined && now - last < FAILURE_LOG_PERIOD) return;
+    this.lastFailureLog.set(kind, now);
+    this.logger.error(message);
+  }
+}
+
+function bounded<T>(promise: Promise<T>, milliseconds: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${milliseconds} ms`)), milliseconds);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'the configured URL';
+  }
+}

@@ -1,0 +1,89 @@
+import type { Redis } from 'ioredis';
+import { WsRoomsErrorCode } from '../../errors/error-codes';
+import { resolveRedisStoreOptions } from './redis-store-options';
+
+const fakeClient = { duplicate: () => fakeClient } as unknown as Redis;
+
+describe('resolveRedisStoreOptions', () => {
+  it('applies the documented defaults', () => {
+    const resolved = resolveRedisStoreOptions({ url: 'redis://127.0.0.1:6379' });
+    expect(resolved).toMatchObject({
+      url: 'redis://127.0.0.1:6379',
+      client: undefined,
+      redisOptions: {},
+      prefix: 'ws-rooms',
+      requestTimeout: 1000,
+      heartbeatInterval: 1000,
+      heartbeatTtl: 5000,
+      connectTimeout: 5000,
+      maxUnacknowledgedBytes: 16 * 1024 * 1024,
+    });
+    expect(resolved.nodeId).toMatch(/^[A-Za-z0-9_-]{12}$/);
+    expect(resolveRedisStoreOptions({ url: 'redis://h' }).nodeId).not.toBe(resolved.nodeId);
+  });
+
+  it('accepts a client instead of a URL, and rediss:// URLs', () => {
+    expect(resolveRedisStoreOptions({ client: fakeClient }).client).toBe(fakeClient);
+    expect(resolveRedisStoreOptions({ url: 'rediss://user:pw@host:6380/2' }).url).toBe(
+      'rediss://user:pw@host:6380/2',
+    );
+  });
+
+  it.each<[string, object, string]>([
+    ['neither url nor client', {}, 'give exactly one of "url" and "client"'],
+    [
+      'both url and client',
+      { url: 'redis://h', client: fakeClient },
+      'give exactly one of "url" and "client"',
+    ],
+    [
+      'an http URL',
+      { url: 'http://h' },
+      '"url" must be a redis:// or rediss:// URL, got "http://h"',
+    ],
+    ['a client that is not ioredis', { client: {} }, '"client" must be an ioredis client'],
+    ['an empty prefix', { url: 'redis://h', prefix: '' }, '"prefix" must be a non-empty string'],
+    [
+      'an empty node id',
+      { url: 'redis://h', nodeId: '' },
+      '"nodeId" must be a non-empty string of at most 255 UTF-8 bytes',
+    ],
+    [
+      'a node id over 255 bytes',
+      { url: 'redis://h', nodeId: 'é'.repeat(128) },
+      'at most 255 UTF-8 bytes',
+    ],
+    [
+      'a zero timeout',
+      { url: 'redis://h', requestTimeout: 0 },
+      '"requestTimeout" must be a positive integer, got 0',
+    ],
+    [
+      'a fractional interval',
+      { url: 'redis://h', heartbeatInterval: 1.5 },
+      '"heartbeatInterval" must be a positive integer, got 1.5',
+    ],
+    [
+      'a string TTL',
+      { url: 'redis://h', heartbeatTtl: '5000' },
+      '"heartbeatTtl" must be a positive integer, got "5000"',
+    ],
+    [
+      'a TTL not above the interval',
+      { url: 'redis://h', heartbeatInterval: 1000, heartbeatTtl: 1000 },
+      '"heartbeatTtl" (1000) must be greater than "heartbeatInterval" (1000)',
+    ],
+    [
+      'a negative connect timeout',
+      { url: 'redis://h', connectTimeout: -1 },
+      '"connectTimeout" must be a positive integer, got -1',
+    ],
+  ])('rejects %s with WS_ROOMS_INVALID_OPTION', (_name, options, message) => {
+    expect(() => resolveRedisStoreOptions(options)).toThrow(
+      expect.objectContaining({
+        code: WsRoomsErrorCode.InvalidOption,
+        message: expect.stringContaining(message),
+      }),
+    );
+  });
+});

@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import type { LoggerService } from '@nestjs/common';
+import type { Redis, RedisOptions } from 'ioredis';
+import { WsRoomsErrorCode } from '../../errors/error-codes';
+import { WsRoomsError } from '../../errors/ws-rooms.error';
+import type { Scheduler } from '../../server/heartbeat';
+import { MAX_NODE_ID_BYTES } from './redis-wire';
+
+/**
+ * Options of {@link RedisRoomStore}. Give exactly one of `url` and `client`.
+ *
+ * Every node of one cluster must use the same `prefix`; two endpoints (or two apps) that share a
+ * Redis server must use different ones.
+ */
+export interface RedisRoomStoreOptions {
+  /**
+   * A Redis URL (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS). The store opens
+   * two connections from it: one to publish and query, one to subscribe.
+   */
+  url?: string;
+  /**
+   * An ioredis client to publish and query through, which stays yours: the store never closes it.
+   * The store subscribes on its own connection, `client.duplicate()`.
+   */
+  client?: Redis;
+  /** Extra ioredis options for the connections opened from `url` (ignored with `client`). */
+  redisOptions?: RedisOptions;
+  /**
+   * Namespace of every channel and key the store uses.
+   * @default 'ws-rooms'
+   */
+  prefix?: string;
+  /**
+   * This node's id in the cluster (at most 255 UTF-8 bytes, unique among live nodes).
+   * @default 12 random base64url characters
+   */
+  nodeId?: string;
+  /**
+   * How long a cluster-wide query or a remote command waits for the other nodes' answers; a query
+   * that is still missing a live node's answer then resolves with `partial: true`.
+   * @default 1000
+   */
+  requestTimeout?: number;
+  /**
+   * How often the node refreshes its heartbeat key, in milliseconds.
+   * @default 1000
+   */
+  heartbeatInterval?: number;
+  /**
+   * Lifetime of the heartbeat key, in milliseconds: a node that stopped refreshing it (crashed,
+   * partitioned, frozen) drops out of query results at most this long after its last heartbeat.
+   * Must be greater than `heartbeatInterval`; at least twice it is advisable so that one late
+   * refresh does not make a healthy node look dead.
+   * @default 5000
+   */
+  heartbeatTtl?: number;
+  /**
+   * Bytes of broadcasts published to Redis and not yet acknowledged by it beyond which further
+   * broadcasts for other nodes are dropped (and counted in `stats.publishSkipped`): a Redis that
+   * accepts the connection but stops answering never makes this process's memory grow without bound.
+   * @default 16777216 (16 MiB)
+   */
+  maxUnacknowledgedBytes?: number;
+  /**
+   * How long `start()` waits for Redis before it fails with `WS_ROOMS_REDIS_UNAVAILABLE`.
+   * @default 5000
+   */
+  connectTimeout?: number;
+  /** Where the store logs connection gaps and failures. @default a Nest `Logger('WsRooms:redis')` */
+  logger?: Pick<LoggerService, 'log' | 'warn' | 'error'>;
+  /** @internal a clock and an interval timer, for tests of the heartbeat */
+  scheduler?: Scheduler;
+}
+
+/** The options once defaults are applied. */
+export interface ResolvedRedisRoomStoreOptions {
+  readonly url: string | undefined;
+  readonly client: Redis | undefined;
+  readonly redisOptions: RedisOptions;
+  readonly prefix: string;
+  readonly nodeId: string;
+  readonly requestTimeout: number;
+  readonly heartbeatInterval: number;
+  readonly heartbeatTtl: number;
+  readonly connectTimeout: number;
+  readonly maxUnacknowledgedBytes: number;
+}
+
+/**
+ * Applies the defaults and rejects contradictions up front.
+ * @throws WsRoomsError `WS_ROOMS_INVALID_OPTION`
+ */
+export function resolveRedisStoreOptions(
+  input: RedisRoomStoreOptions,
+): ResolvedRedisRoomStoreOptions {
+  if (input === null || typeof input !== 'object') fail('options must be an object');
+  const { url, client } = input;
+  if ((url === undefined) === (client === undefined))
+    fail('give exactly one of "url" and "client"');
+  if (url !== undefined && (typeof url !== 'string' || !/^rediss?:\/\//.test(url))) {
+    fail(`"url" must be a redis:// or rediss:// URL, got ${JSON.stringify(url)}`);
+  }
+  if (
+    client !== undefined &&
+    (typeof client !== 'object' || typeof client.duplicate !== 'function')
+  ) {
+    fail('"client" must be an ioredis client');
+  }
+  const redisOptions = input.redisOptions ?? {};
+  if (typeof redisOptions !== 'object' || redisOptions === null)
+    fail('"redisOptions" must be an object');
+  const prefix = input.prefix ?? 'ws-rooms';
+  if (typeof prefix !== 'string' || prefix.length === 0)
+    fail('"prefix" must be a non-empty string');
+  const nodeId = input.nodeId ?? randomBytes(9).toString('base64url');
+  if (
+    typeof nodeId !== 'string' ||
+    nodeId.length === 0 ||
+    Buffer.byteLength(nodeId) > MAX_NODE_ID_BYTES
+  ) {
+    fail(`"nodeId" must be a non-empty string of at most ${MAX_NODE_ID_BYTES} UTF-8 bytes`);
+  }
+  const heartbeatInterval = positiveInteger(input, 'heartbeatInterval', 1000);
+  const heartbeatTtl = positiveInteger(input, 'heartbeatTtl', 5000);
+  if (heartbeatTtl <= heartbeatInterval) {
+    fail(
+      `"heartbeatTtl" (${heartbeatTtl}) must be greater than "heartbeatInterval" (${heartbeatInterval})`,
+    );
+  }
+  return {
+    url,
+    client,
+    redisOptions,
+    prefix,
+    nodeId,
+    requestTimeout: positiveInteger(input, 'requestTimeout', 1000),
+    heartbeatInterval,
+    heartbeatTtl,
+    connectTimeout: positiveInteger(input, 'connectTimeout', 5000),
+    maxUnacknowledgedBytes: positiveInteger(input, 'maxUnacknowledgedBytes', 16 * 1024 * 1024),
+  };
+}
+
+type NumericKey =
+  | 'requestTimeout'
+  | 'heartbeatInterval'
+  | 'heartbeatTtl'
+  | 'connectTimeout'
+  | 'maxUnacknowledgedBytes';
+
+function positiveInteger(
+  options: RedisRoomStoreOptions,
+  key: NumericKey,
+  fallback: number,
+): number {
+  const value = options[key] ?? fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    fail(`"${key}" must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function fail(message: string): never {
+  throw new WsRoomsError(
+    WsRoomsErrorCode.InvalidOption,
+    `ws-rooms: invalid RedisRoomStore option: ${message}`,
+  );
+}
