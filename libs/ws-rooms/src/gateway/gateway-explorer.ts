@@ -21,6 +21,7 @@ import type { DecodedValue } from '../protocol/message-codec';
 import { coercePayload } from '../protocol/payload-coercion';
 import type { WsRoomsServer } from '../server/ws-rooms.server';
 import type { WsRoomsGatewayMetadata } from './decorators/ws-rooms-gateway.decorator';
+import { createDirectHandler, type GatewayHandler, type GlobalEnhancers } from './direct-handler';
 import { GatewayExceptionFilters } from './gateway-exception-filters';
 import { WsRoomsArgumentsHost } from './ws-arguments-host';
 import { WsParamsFactory } from './ws-params.factory';
@@ -136,29 +137,53 @@ export class GatewayExplorer {
     instance: GatewayInstance,
     methodName: string,
     method: (...args: unknown[]) => unknown,
-  ): (connection: Connection, payload: unknown, event: string | undefined) => Promise<unknown> {
-    const handler = this.contextCreator.create(
-      instance,
-      method,
-      methodName,
-      NEST_PARAM_ARGS_METADATA,
-      this.paramsFactory,
-      undefined,
-      undefined,
-      { guards: true, interceptors: true, filters: false },
-      'ws',
-    ) as NestHandler;
+  ): (connection: Connection, payload: unknown, event: string | undefined) => unknown {
+    const handler: GatewayHandler =
+      createDirectHandler(instance, methodName, method, this.globalEnhancers()) ??
+      (this.contextCreator.create(
+        instance,
+        method,
+        methodName,
+        NEST_PARAM_ARGS_METADATA,
+        this.paramsFactory,
+        undefined,
+        undefined,
+        { guards: true, interceptors: true, filters: false },
+        'ws',
+      ) as NestHandler);
     const filters = GatewayExceptionFilters.forHandler(instance, method, this.moduleRef);
-    if (filters.isEmpty) return (connection, payload, event) => handler(connection, payload, event);
+    if (filters.isEmpty) return handler;
     return async (connection, payload, event) => {
       const args = [connection, payload, event];
       try {
-        return await handler(...args);
+        return await handler(connection, payload, event);
       } catch (error) {
         if (await filters.handle(error, new WsRoomsArgumentsHost(args))) return undefined;
         throw error;
       }
     };
+  }
+
+  /**
+   * The app's global enhancers, read from the application config Nest gives its context creator;
+   * undefined (every handler then takes Nest's pipeline) when that is not visible.
+   */
+  private globalEnhancers(): GlobalEnhancers | undefined {
+    const config = (
+      this.contextCreator as unknown as { container?: { applicationConfig?: unknown } }
+    ).container?.applicationConfig as Partial<GlobalEnhancers> | undefined;
+    const methods: (keyof GlobalEnhancers)[] = [
+      'getGlobalGuards',
+      'getGlobalInterceptors',
+      'getGlobalPipes',
+      'getGlobalRequestGuards',
+      'getGlobalRequestInterceptors',
+      'getGlobalRequestPipes',
+    ];
+    if (config === undefined || methods.some((name) => typeof config[name] !== 'function')) {
+      return undefined;
+    }
+    return config as GlobalEnhancers;
   }
 
   /** The declared type of the whole-payload `@MessageBody()` parameter, if any. */

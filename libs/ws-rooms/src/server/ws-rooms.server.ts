@@ -211,7 +211,10 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
       this.close(connection, CloseCode.GoingAway, 'server shutting down');
     }
     const deadline = delay(this.options.closeTimeout);
-    await Promise.race([Promise.all([...closed, ...this.inFlight]), deadline.promise]);
+    await Promise.race([
+      Promise.all([...closed, ...this.inFlight, this.handlersDone()]),
+      deadline.promise,
+    ]);
     deadline.cancel();
     for (const connection of this.connectionsClosing) connection.ws.terminate();
     this.connectionsClosing.clear();
@@ -629,11 +632,17 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
       return;
     }
     if (isPromiseLike(result)) {
-      this.track(
-        Promise.resolve(result).then(
-          (value) => replies !== false && this.reply(connection, event, value, requestId),
-          (error: unknown) => this.handlerFailed(connection, event, error, requestId),
-        ),
+      // Counted rather than tracked as a promise: one `then` per message, no extra allocations.
+      this.handlersRunning++;
+      result.then(
+        (value) => {
+          this.handlerSettled();
+          if (replies !== false) this.reply(connection, event, value, requestId);
+        },
+        (error: unknown) => {
+          this.handlerSettled();
+          this.handlerFailed(connection, event, error, requestId);
+        },
       );
     } else if (replies !== false) {
       this.reply(connection, event, result, requestId);
@@ -1056,6 +1065,21 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
   };
 
   // ---- bookkeeping ----
+
+  private handlersRunning = 0;
+  private handlersIdle: (() => void)[] = [];
+
+  private handlerSettled(): void {
+    if (--this.handlersRunning === 0 && this.handlersIdle.length > 0) {
+      for (const resolve of this.handlersIdle.splice(0)) resolve();
+    }
+  }
+
+  /** Resolves when no asynchronous handler is running. */
+  private handlersDone(): Promise<void> {
+    if (this.handlersRunning === 0) return RESOLVED;
+    return new Promise((resolve) => this.handlersIdle.push(resolve));
+  }
 
   private track(result: unknown): void {
     if (!isPromiseLike(result)) return;

@@ -1,0 +1,184 @@
+/**
+ * Turns the per-round figures into medians and ratios to the baseline, and renders markdown.
+ * A ratio is the median over rounds of (target / baseline) measured in the same round, which is
+ * what interleaving buys: both figures saw the same machine state.
+ */
+import { BASELINE } from './targets.mjs';
+
+const GEN_SATURATED_PCT = 90;
+
+export const COLUMNS = {
+  load: [
+    { key: 'rate', head: 'msgs/s', fmt: (v) => compact(v) },
+    { key: 'p50', head: 'p50 ms', fmt: (v) => sig(v) },
+    { key: 'p99', head: 'p99 ms', fmt: (v) => sig(v) },
+    { key: 'serverCpuPer1k', head: 'srv CPU ms/1k msgs', fmt: (v) => sig(v) },
+    { key: 'serverCpuPct', head: 'srv CPU', fmt: (v) => `${Math.round(v)}%`, ratio: false },
+  ],
+  idle: [
+    { key: 'connectRate', head: 'conn/s', fmt: (v) => compact(v) },
+    { key: 'heapPerConn', head: 'heap+ext/conn', fmt: (v) => kib(v) },
+    { key: 'rssPerConn', head: 'rss/conn', fmt: (v) => kib(v) },
+    { key: 'opened', head: 'open', fmt: (v) => String(Math.round(v)), ratio: false },
+  ],
+};
+
+export function median(values) {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+function sig(v) {
+  if (!Number.isFinite(v)) return '—';
+  if (v >= 100) return String(Math.round(v));
+  if (v >= 10) return v.toFixed(1);
+  if (v >= 1) return v.toFixed(2);
+  return v.toPrecision(2);
+}
+
+function compact(v) {
+  if (!Number.isFinite(v)) return '—';
+  if (v >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
+  if (v >= 1e4) return `${Math.round(v / 1e3)}k`;
+  if (v >= 1e3) return `${(v / 1e3).toFixed(1)}k`;
+  return String(Math.round(v));
+}
+
+function kib(v) {
+  return Number.isFinite(v) ? `${(v / 1024).toFixed(1)} KiB` : '—';
+}
+
+function ratioText(r) {
+  return Number.isFinite(r) ? ` (${r.toFixed(2)}×)` : '';
+}
+
+/** Medians per scenario, case and target, with ratios to the baseline. */
+export function summarize(runs, scenarios, opts) {
+  const out = [];
+  for (const scenario of scenarios) {
+    const kind = scenario.name === 'idle' ? 'idle' : 'load';
+    const keys = [
+      ...COLUMNS[kind].map((c) => c.key),
+      ...(kind === 'load'
+        ? ['genCpuPct', 'genCpuMaxPct', 'otherCpuPct', 'stealPct', 'completeness', 'stalls', 'p90']
+        : []),
+      ...(kind === 'idle' ? ['genCpuPct', 'failed'] : []),
+    ];
+    const cases = scenario.cases(opts).map((c) => {
+      const rows = opts.targets.map((target) => {
+        const mine = runs.filter(
+          (r) => r.scenario === scenario.name && r.case === c.id && r.target === target,
+        );
+        const ok = mine.filter((r) => r.figures);
+        const med = {};
+        const ratio = {};
+        for (const key of keys) {
+          med[key] = median(ok.map((r) => r.figures[key]));
+          const perRound = ok.map((r) => {
+            const base = runs.find(
+              (b) =>
+                b.scenario === r.scenario &&
+                b.case === r.case &&
+                b.round === r.round &&
+                b.target === BASELINE &&
+                b.figures,
+            );
+            return base ? r.figures[key] / base.figures[key] : NaN;
+          });
+          ratio[key] = median(perRound);
+        }
+        return {
+          target,
+          rounds: mine.length,
+          ok: ok.length,
+          errors: mine.filter((r) => r.error).map((r) => `round ${r.round}: ${r.error}`),
+          median: med,
+          ratio,
+        };
+      });
+      return { id: c.id, label: c.label, rows };
+    });
+    out.push({ scenario: scenario.name, title: scenario.title, kind, cases });
+  }
+  return out;
+}
+
+/** One line for an error: its first line plus the first line of the cause found in the output. */
+export function errorLine(text) {
+  const lines = String(text)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const cause = lines.slice(1).find((l) => /\b\w*Error\b|Cannot find|not a function/.test(l));
+  const line = cause ? `${lines[0]}: ${cause}` : (lines[0] ?? '');
+  return line.slice(0, 240).replaceAll('|', '\\|');
+}
+
+/** The markdown report: one table per scenario, then a legend and any errors. */
+export function renderMarkdown(summary, meta) {
+  const lines = [];
+  lines.push(`# ws-rooms benchmark — ${meta.date}`);
+  lines.push('');
+  lines.push(
+    `Node ${meta.node}, ${meta.cpus} × ${meta.cpuModel}, ${meta.rounds} round(s) interleaved, ` +
+      `warm-up ${meta.warmupMs} ms, window ${meta.durationMs} ms, elapsed ${meta.elapsedSec.toFixed(0)} s. ` +
+      `Medians over rounds; (×) = median per-round ratio to \`${BASELINE}\`.`,
+  );
+  if (meta.rounds < meta.roundsRequested) {
+    lines.push('', `⚠ Only ${meta.rounds} of ${meta.roundsRequested} rounds ran (time budget).`);
+  }
+  const errors = [];
+  let saturated = false;
+  for (const s of summary) {
+    lines.push('', `## ${s.title}`, '');
+    const cols = COLUMNS[s.kind];
+    const head = ['case', 'target', ...cols.map((c) => c.head), 'gen CPU max / Σ'];
+    if (s.kind === 'load') head.push('other CPU');
+    head.push('ok');
+    lines.push(`| ${head.join(' | ')} |`);
+    lines.push(`|${head.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`);
+    for (const c of s.cases) {
+      for (const row of c.rows) {
+        const cells = cols.map((col) => {
+          const v = row.median[col.key];
+          if (!Number.isFinite(v)) return '—';
+          return col.fmt(v) + (col.ratio === false ? '' : ratioText(row.ratio[col.key]));
+        });
+        let gen = '—';
+        if (s.kind === 'load' && Number.isFinite(row.median.genCpuPct)) {
+          const flag = row.median.genCpuMaxPct > GEN_SATURATED_PCT ? ' ⚠' : '';
+          if (flag) saturated = true;
+          gen = `${Math.round(row.median.genCpuMaxPct)}%${flag} / ${Math.round(row.median.genCpuPct)}%`;
+        } else if (s.kind === 'idle' && Number.isFinite(row.median.genCpuPct)) {
+          gen = `— / ${Math.round(row.median.genCpuPct)}%`;
+        }
+        cells.push(gen);
+        if (s.kind === 'load') {
+          const other = row.median.otherCpuPct;
+          cells.push(Number.isFinite(other) ? `${Math.round(other)}%` : '—');
+        }
+        lines.push(
+          `| ${c.label} | ${row.target} | ${cells.join(' | ')} | ${row.ok}/${row.rounds} |`,
+        );
+        for (const e of row.errors)
+          errors.push(`- ${s.scenario} ${c.label} ${row.target}: ${errorLine(e)}`);
+      }
+    }
+  }
+  lines.push('', '**Legend.**');
+  lines.push(
+    '- msgs/s: fan-out = messages delivered per second summed over the N receivers; request/reply = replies per second.',
+    '- p50/p99: latency from the sender timestamp in the payload to receipt (fan-out: at each receiver; request/reply: round trip), under closed-loop load.',
+    '- srv CPU ms/1k msgs: server user+system CPU time per 1,000 delivered messages (replies). srv CPU: the server process as % of one core.',
+    '- heap+ext/conn, rss/conn: server memory growth per open connection after forced full GCs.',
+    `- gen CPU: load-generator processes as % of one core, busiest process / sum. ⚠ = a generator process above ${GEN_SATURATED_PCT}% of a core: the figure may be limited by the load generator, not the server.`,
+    "- other CPU: the rest of the machine's busy CPU during the window (other jobs, kernel softirq threads), % of one core. High values mean a noisy run.",
+    '- ok: rounds that produced figures / rounds run.',
+  );
+  if (saturated)
+    lines.push('', '⚠ At least one case had a saturated load generator (see README, "Caveats").');
+  if (errors.length) lines.push('', '**Errors.**', ...errors);
+  return lines.join('\n') + '\n';
+}
