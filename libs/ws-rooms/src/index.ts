@@ -20,6 +20,7 @@ export type {
   WsConnection,
   DisconnectInfo,
   ConnectionEventListener,
+  UpgradeRequestInfo,
 } from './interfaces/ws-connection.interface';
 export type {
   BroadcastOperator,

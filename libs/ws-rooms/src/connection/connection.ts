@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { CloseCode } from '../errors/close-codes';
@@ -12,7 +12,11 @@ import type {
   WsConnection,
 } from '../interfaces/ws-connection.interface';
 import type { EmitValue } from '../protocol/message-codec';
-import type { EmitOptions, RequestOptions } from '../interfaces/ws-connection.interface';
+import type {
+  EmitOptions,
+  RequestOptions,
+  UpgradeRequestInfo,
+} from '../interfaces/ws-connection.interface';
 import type { ConnectionHost } from './connection-host.interface';
 
 /** A server-to-client request waiting for its reply. */
@@ -76,7 +80,7 @@ export class Connection<
     readonly socket: Duplex,
     /** The server that owns this connection. */
     readonly host: ConnectionHost,
-    readonly upgradeRequest: IncomingMessage | undefined,
+    readonly upgradeRequest: UpgradeRequestInfo | undefined,
     readonly remoteAddress: string | undefined,
     now: number,
   ) {

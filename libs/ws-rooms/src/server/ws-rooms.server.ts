@@ -260,9 +260,10 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
       this.logger.error(`upgrade failed: ${describeError(error)}`);
       this.refuse(request, socket, 500, 'Internal Server Error', 'error');
     } finally {
-      // An upgrade that `ws` itself refuses (bad key, version) never reaches accept: free its slot then.
-      if (!accepted) this.limiter.release(address);
-      else socket.once('close', () => this.releaseIfNotAccepted(socket, address));
+      // `ws` completes (or refuses: bad key, version) the handshake synchronously, so an upgrade that
+      // did not reach accept by now never will: its slot is freed here, without a listener that
+      // would keep the request alive for the connection's lifetime.
+      if (!accepted || !this.acceptedSockets.has(socket)) this.limiter.release(address);
     }
   }
 
@@ -288,10 +289,6 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     if (!result.ok) return { ok: false, reason: result.reason };
     if (this.connections.has(result.session.id)) return { ok: false, reason: 'id-in-use' };
     return result;
-  }
-
-  private releaseIfNotAccepted(socket: Duplex, address: string): void {
-    if (!this.acceptedSockets.has(socket)) this.limiter.release(address);
   }
 
   /** Origin, authentication and guards; null when the upgrade may go on. */
@@ -378,7 +375,14 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
       ws,
       socket,
       this,
-      this.options.headers ? request : undefined,
+      this.options.headers
+        ? {
+            method: request.method,
+            url: request.url,
+            httpVersion: request.httpVersion,
+            headers: request.headers,
+          }
+        : undefined,
       request.socket.remoteAddress,
       this.scheduler.now(),
     );
