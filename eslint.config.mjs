@@ -66,7 +66,10 @@ export default tseslint.config(
   {
     // Tool configuration files are CommonJS modules run by Node.
     files: ['jest.config.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { module: 'writable', require: 'readonly' },
+    },
   },
   {
     // The demo page's script runs in the browser next to the served client (`Ws`, `WsRooms`).

@@ -11,7 +11,9 @@ import { ChatGateway } from './chat.gateway';
       useFactory: () => ({
         endpoint: '/my_endpoint',
         // Several nodes share rooms and broadcasts when REDIS_URL is set (docs/multi-node.md).
-        store: process.env.REDIS_URL ? new RedisRoomStore({ url: process.env.REDIS_URL }) : undefined,
+        store: process.env.REDIS_URL
+          ? new RedisRoomStore({ url: process.env.REDIS_URL })
+          : undefined,
       }),
     }),
   ],

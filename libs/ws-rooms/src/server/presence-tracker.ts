@@ -25,7 +25,10 @@ export class PresenceTracker {
   }
 
   /** Records a member; returns the member as others will see it. */
-  add(connection: { readonly id: string; readonly principal: unknown }, room: string): PresenceMember {
+  add(
+    connection: { readonly id: string; readonly principal: unknown },
+    room: string,
+  ): PresenceMember {
     let members = this.rooms.get(room);
     if (members === undefined) {
       members = new Map();
