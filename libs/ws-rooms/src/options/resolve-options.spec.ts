@@ -300,6 +300,11 @@ describe('resolveOptions', () => {
         { allowedOrigins: ['example.com'] },
         '"allowedOrigins" entry "example.com" is not an origin (scheme://host[:port])',
       ],
+      [
+        'a wildcard pattern in allowedOrigins (exact origins only)',
+        { allowedOrigins: ['https://*.example.com'] },
+        '"allowedOrigins" entry "https://*.example.com" is not an origin (scheme://host[:port])',
+      ],
       ['a store without publish', { store: {} }, '"store" must implement RoomStore'],
       ['a null store', { store: null }, '"store" must implement RoomStore'],
       ['a string store', { store: 'redis' }, '"store" must implement RoomStore'],

@@ -54,7 +54,7 @@ export function resolveOptions(input: string | WsRoomsOptions): ResolvedWsRoomsO
   const allowedOrigins = options.allowedOrigins ?? [];
   if (!Array.isArray(allowedOrigins)) fail('"allowedOrigins" must be an array of origins');
   for (const origin of allowedOrigins) {
-    if (origin !== '*' && normalizeOrigin(origin) === null) {
+    if (origin !== '*' && (origin.includes('*') || normalizeOrigin(origin) === null)) {
       fail(
         `"allowedOrigins" entry ${JSON.stringify(origin)} is not an origin (scheme://host[:port])`,
       );

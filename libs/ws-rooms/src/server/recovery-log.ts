@@ -16,6 +16,11 @@ export interface SuspendedSession {
   readonly token: string;
   readonly rooms: readonly string[];
   readonly disconnectedAt: number;
+  /**
+   * Who the session belonged to (the principal, serialised). A token alone must not hand a session,
+   * with rooms that were authorised for someone else, to another principal.
+   */
+  readonly owner: string;
 }
 
 /** Why a recovery attempt failed (sent to the client in `ws-rooms:session`). */
@@ -83,11 +88,14 @@ export class RecoveryLog {
    * Takes a suspended session back (it can be recovered once) and collects the broadcasts it
    * missed after `afterOffset`.
    */
-  recover(token: string, afterOffset: number, now: number): RecoveryResult {
+  recover(token: string, afterOffset: number, now: number, owner: string): RecoveryResult {
     // Looked up before pruning, which would drop an expired session and hide why it failed.
     const session = this.sessions.get(token);
     this.prune(now);
-    if (session === undefined) return { ok: false, reason: 'unknown-session' };
+    // A session of another principal is reported as unknown: the token must not tell whose it is.
+    if (session === undefined || session.owner !== owner) {
+      return { ok: false, reason: 'unknown-session' };
+    }
     this.sessions.delete(token);
     if (now - session.disconnectedAt > this.windowMs) return { ok: false, reason: 'expired' };
     if (!Number.isSafeInteger(afterOffset) || afterOffset < 0 || afterOffset > this.lastOffset) {

@@ -285,6 +285,7 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
       token,
       Number(query.get('ws-rooms-offset') ?? 'NaN'),
       this.scheduler.now(),
+      ownerKey((request as IncomingMessage & { principal?: unknown }).principal),
     );
     if (!result.ok) return { ok: false, reason: result.reason };
     if (this.connections.has(result.session.id)) return { ok: false, reason: 'id-in-use' };
@@ -1015,6 +1016,7 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
         token: connection.recoveryToken,
         rooms,
         disconnectedAt: this.scheduler.now(),
+        owner: ownerKey(connection.principal),
       });
     }
     const info: DisconnectInfo = { code, reason, initiator };
@@ -1159,6 +1161,17 @@ function toBuffer(data: WebSocket.RawData): Buffer {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+
+/** A principal as recovery compares it: its JSON form (no principal: the empty string). */
+function ownerKey(principal: unknown): string {
+  if (principal === undefined || principal === null) return '';
+  try {
+    return JSON.stringify(principal) ?? '';
+  } catch {
+    // A principal JSON cannot represent is only ever the same as itself: never recoverable.
+    return `unserialisable:${Math.random()}`;
+  }
+}
 
 /** A recovery request read from the upgrade URL: a resumable session, or why there is none. */
 type ResumeRequest =
