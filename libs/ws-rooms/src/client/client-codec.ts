@@ -1,10 +1,10 @@
+import { INVALID_PAYLOAD, type JsonValue, parseTextPayload } from '../protocol/payload-text';
 import { DEFAULT_PREFIX, PayloadType } from '../protocol/protocol.constants';
 import { WsRoomsClientError, WsRoomsClientErrorCode } from './client-errors';
 import type { SocketData } from './websocket-like';
 
 /** A value that `JSON.parse` can produce. */
-export type JsonValue =
-  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type { JsonValue } from '../protocol/payload-text';
 
 /** What a decoded event payload can be, by type digit: 0 string, 1 number or boolean, 2 boolean, 3 bytes, 4 JSON. */
 export type ClientDecodedValue = string | number | boolean | Uint8Array | JsonValue;
@@ -67,10 +67,6 @@ export type DecodeResult = DecodedEventMessage | NativeMessage | MalformedMessag
 const SEMICOLON = 0x3b;
 const DIGIT_ZERO = 0x30;
 const DIGIT_NINE = 0x39;
-const STRICT_INTEGER = /^[+-]?\d+$/;
-const DECIMAL_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-const TRUE_WORDS: ReadonlySet<string> = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
-const FALSE_WORDS: ReadonlySet<string> = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 const TYPE_NAMES = ['string', 'integer', 'boolean', 'bytes', 'JSON'] as const;
 
 const utf8Encoder = new TextEncoder();
@@ -188,8 +184,8 @@ export class ClientCodec {
       case PayloadType.Int:
       case PayloadType.Bool:
       case PayloadType.Json: {
-        const value = convertText(type, toText(payload));
-        if (value === INVALID) {
+        const value = parseTextPayload(type, toText(payload));
+        if (value === INVALID_PAYLOAD) {
           return malformed(
             WsRoomsClientErrorCode.InvalidPayload,
             `event "${event}": payload is not a valid ${TYPE_NAMES[type]}`,
@@ -246,8 +242,6 @@ export function assertEventName(event: unknown): asserts event is string {
   }
 }
 
-const INVALID: unique symbol = Symbol('invalid payload');
-
 /** The shared head checks of text and binary frames; `readName` runs only once the bounds are known good. */
 function checkHead(
   nameStart: number,
@@ -278,35 +272,6 @@ function noTypeDigit(event: string): MalformedMessage {
     `event "${event}" has no type digit`,
     event,
   );
-}
-
-function convertText(type: PayloadType, text: string): ClientDecodedValue | typeof INVALID {
-  if (type === PayloadType.Int) return parseIntegerPayload(text);
-  if (type === PayloadType.Bool) {
-    if (TRUE_WORDS.has(text)) return true;
-    if (FALSE_WORDS.has(text)) return false;
-    return INVALID;
-  }
-  try {
-    return JSON.parse(text) as JsonValue;
-  } catch {
-    return INVALID;
-  }
-}
-
-/** Integers as the protocol defines them, plus the floats and booleans the original client sent with type 1. */
-function parseIntegerPayload(text: string): number | boolean | typeof INVALID {
-  if (STRICT_INTEGER.test(text)) {
-    const value = Number(text);
-    return Number.isSafeInteger(value) ? value : INVALID;
-  }
-  if (DECIMAL_NUMBER.test(text)) {
-    const value = Number(text);
-    return Number.isFinite(value) ? value : INVALID;
-  }
-  if (text === 'true') return true;
-  if (text === 'false') return false;
-  return INVALID;
 }
 
 function toText(payload: string | Uint8Array): string {

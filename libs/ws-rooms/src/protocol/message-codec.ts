@@ -1,6 +1,9 @@
 import { WsRoomsErrorCode } from '../errors/error-codes';
 import { WsRoomsError } from '../errors/ws-rooms.error';
 import { jsonDepthExceeds } from './json-depth';
+import { INVALID_PAYLOAD, type JsonValue, parseTextPayload } from './payload-text';
+
+export type { JsonValue } from './payload-text';
 import { PayloadType, RESERVED_EVENT_PREFIX } from './protocol.constants';
 
 /** A value that `emit` can send; the type digit follows from its runtime type (PROTOCOL.md section 3). */
@@ -17,10 +20,6 @@ export type EmitValue =
 
 /** What a decoded event payload can be. */
 export type DecodedValue = string | number | boolean | Buffer | JsonValue;
-
-/** A value that `JSON.parse` can produce. */
-export type JsonValue =
-  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** An inbound message that starts with the prefix and decoded cleanly. */
 export interface DecodedEventMessage {
@@ -58,11 +57,6 @@ export type DecodeResult = DecodedEventMessage | DecodedNativeMessage | Malforme
 const SEMICOLON = 0x3b;
 const DIGIT_ZERO = 0x30;
 const DIGIT_NINE = 0x39;
-
-const STRICT_INTEGER = /^[+-]?\d+$/;
-const DECIMAL_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-const TRUE_WORDS: ReadonlySet<string> = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
-const FALSE_WORDS: ReadonlySet<string> = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
 /**
  * The Iris event protocol as a pure codec: bytes in, values out, and back. It never touches a socket,
@@ -145,8 +139,8 @@ export class MessageCodec {
             event,
           );
         }
-        const parsed = parsePayload(type, text);
-        if (parsed === INVALID) {
+        const parsed = parseTextPayload(type, text);
+        if (parsed === INVALID_PAYLOAD) {
           return malformed(
             WsRoomsErrorCode.InvalidPayload,
             `event "${event}": payload is not a valid ${TYPE_NAMES[type]}`,
@@ -195,37 +189,7 @@ export class MessageCodec {
   }
 }
 
-const INVALID: unique symbol = Symbol('invalid payload');
 const TYPE_NAMES = ['string', 'integer', 'boolean', 'bytes', 'JSON'] as const;
-
-function parsePayload(type: PayloadType, text: string): DecodedValue | typeof INVALID {
-  if (type === PayloadType.Int) return parseIntegerPayload(text);
-  if (type === PayloadType.Bool) {
-    if (TRUE_WORDS.has(text)) return true;
-    if (FALSE_WORDS.has(text)) return false;
-    return INVALID;
-  }
-  try {
-    return JSON.parse(text) as JsonValue;
-  } catch {
-    return INVALID;
-  }
-}
-
-/** Integers as the protocol defines them, plus the original client's floats and booleans. */
-function parseIntegerPayload(text: string): number | boolean | typeof INVALID {
-  if (STRICT_INTEGER.test(text)) {
-    const value = Number(text);
-    return Number.isSafeInteger(value) ? value : INVALID;
-  }
-  if (DECIMAL_NUMBER.test(text)) {
-    const value = Number(text);
-    return Number.isFinite(value) ? value : INVALID;
-  }
-  if (text === 'true') return true;
-  if (text === 'false') return false;
-  return INVALID;
-}
 
 function malformed(code: WsRoomsErrorCode, message: string, event?: string): MalformedMessage {
   return { kind: 'malformed', event, error: new WsRoomsError(code, message) };

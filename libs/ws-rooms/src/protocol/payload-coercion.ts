@@ -1,10 +1,7 @@
 import { WsRoomsErrorCode } from '../errors/error-codes';
 import { WsRoomsError } from '../errors/ws-rooms.error';
 import type { DecodedValue } from './message-codec';
-
-const TRUE_WORDS: ReadonlySet<string> = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
-const FALSE_WORDS: ReadonlySet<string> = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
-const DECIMAL_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+import { DECIMAL_NUMBER, parseBooleanText } from './payload-text';
 
 /**
  * Converts a decoded payload to the type a handler declares for its `@MessageBody()` (read from
@@ -51,8 +48,8 @@ function toBoolean(value: DecodedValue): boolean {
       : typeof value === 'number' || Buffer.isBuffer(value)
         ? String(value)
         : null;
-  if (text !== null && TRUE_WORDS.has(text)) return true;
-  if (text !== null && FALSE_WORDS.has(text)) return false;
+  const parsed = text === null ? undefined : parseBooleanText(text);
+  if (parsed !== undefined) return parsed;
   throw conversionError(value, 'boolean');
 }
 
