@@ -64,6 +64,7 @@ function fitToLimits(opts) {
   };
   opts.idleN = lower('idle connections', opts.idleN);
   opts.fanoutN = opts.fanoutN.map((n) => lower('fan-out N', n));
+  opts.crossnodeN = opts.crossnodeN.map((n) => lower('cross-node N', n));
 }
 
 function rotate(list, by) {
@@ -78,10 +79,13 @@ function brief(scenario, f) {
       `rss ${(f.rssPerConn / 1024).toFixed(1)} KiB/conn (${f.opened} open)`
     );
   }
+  const redis = Number.isFinite(f.redisCpuPct)
+    ? `, redis ${f.redisCpuPer1k.toFixed(2)} ms/1k (${Math.round(f.redisCpuPct)}%)`
+    : '';
   return (
     `${Math.round(f.rate)} msg/s, p50 ${f.p50.toFixed(2)} ms, p99 ${f.p99.toFixed(2)} ms, ` +
     `srv ${f.serverCpuPer1k.toFixed(2)} ms/1k (${Math.round(f.serverCpuPct)}%), ` +
-    `gen max ${Math.round(f.genCpuMaxPct)}%, other ${Math.round(f.otherCpuPct)}%`
+    `gen max ${Math.round(f.genCpuMaxPct)}%, other ${Math.round(f.otherCpuPct)}%${redis}`
   );
 }
 
@@ -105,7 +109,9 @@ async function main() {
   const runs = [];
   log(
     `bench: ${opts.rounds} round(s); targets ${opts.targets.join(', ')}; ` +
-      `scenarios ${scenarios.map((s) => s.name).join(', ')}`,
+      `scenarios ${scenarios
+        .map((s) => (s.targets ? `${s.name} (on ${s.targets.join(', ')})` : s.name))
+        .join(', ')}`,
   );
   if (!opts.targets.includes(BASELINE)) log(`bench: no ${BASELINE} in --targets: no ratios`);
 
@@ -137,10 +143,16 @@ async function main() {
       }
     };
 
-    for (const name of order) await ensure(name).catch(() => {});
+    // Targets of --targets start up front when a scenario uses them; a scenario's own targets
+    // (crossnode) start when first needed.
+    if (scenarios.some((s) => !s.targets)) {
+      for (const name of order) await ensure(name).catch(() => {});
+    }
     for (const scenario of scenarios) {
+      // A scenario with its own target list (crossnode) rotates it the same way.
+      const names = scenario.targets ? rotate(scenario.targets, round - 1) : order;
       for (const c of scenario.cases(opts)) {
-        for (const name of order) {
+        for (const name of names) {
           const record = { round, scenario: scenario.name, case: c.id, target: name };
           const scope = new CaseScope(ROOT);
           const label = `[round ${round}/${opts.rounds} ${((Date.now() - started) / 1e3).toFixed(0)}s] ${scenario.name} ${c.label} ${name}`;

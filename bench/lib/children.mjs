@@ -127,6 +127,13 @@ export function startChild(name, file, { args = [], execArgv = [], env = {}, cwd
   return child;
 }
 
+/** Tracks a process started some other way (no IPC), so it is killed with the others. */
+export function adopt(name, proc) {
+  const child = new Child(name, proc);
+  live.add(child);
+  return child;
+}
+
 export function killAll() {
   for (const child of live) {
     try {

@@ -5,18 +5,22 @@
 import { DEFAULT_TARGETS, TARGETS } from './targets.mjs';
 
 export const USAGE = `usage: node bench/run.mjs [options]
-  --quick               1 round, short durations, fan-out N=100 only, 1,000 idle connections
+  --quick               1 round, short durations, (cross-node) fan-out N=100 only, 1,000 idle
   --rounds=3            interleaved rounds; figures are medians over rounds
   --targets=a,b         default ${DEFAULT_TARGETS.join(',')}
                         (also: ${Object.keys(TARGETS)
                           .filter((t) => !DEFAULT_TARGETS.includes(t))
                           .join(',')})
-  --scenarios=a,b       idle,reqrep,fanout (run in that order in each round)
+  --scenarios=a,b       idle,reqrep,fanout,crossnode (run in that order in each round);
+                        crossnode (cross-node fan-out over Redis, on ws-rooms-redis and
+                        ws-rooms whatever --targets says) needs redis-server
   --warmup=500          ms of load before each measured window
   --duration=1500       ms of each measured window
   --fanout-n=100,1000   room sizes for fan-out
   --sizes=64,1024       payload sizes (bytes after "chat;0;") for fan-out
   --window=auto         fan-out messages in flight (auto: ~800 deliveries in flight, min 2)
+  --crossnode-n=100,1000  room sizes for cross-node fan-out
+  --crossnode-sizes=64  payload sizes for cross-node fan-out
   --recv-per-proc=500   fan-out receivers per load-generator process
   --reqrep-clients=50   request/reply clients
   --idle-n=5000         idle connections
@@ -29,11 +33,13 @@ const DEFAULTS = {
   quick: false,
   rounds: 3,
   targets: DEFAULT_TARGETS.join(','),
-  scenarios: 'idle,reqrep,fanout',
+  scenarios: 'idle,reqrep,fanout,crossnode',
   warmup: 500,
   duration: 1500,
   'fanout-n': '100,1000',
   sizes: '64,1024',
+  'crossnode-n': '100,1000',
+  'crossnode-sizes': '64',
   window: 'auto',
   'recv-per-proc': 500,
   'reqrep-clients': 50,
@@ -48,6 +54,7 @@ const QUICK = {
   warmup: 300,
   duration: 800,
   'fanout-n': '100',
+  'crossnode-n': '100',
   'idle-n': 1000,
   'idle-procs': 2,
 };
@@ -106,6 +113,8 @@ export function parseOptions(argv, env) {
     durationMs: int('duration', raw.duration, 100),
     fanoutN: list(raw['fanout-n']).map((v) => int('fanout-n', v, 2)),
     sizes: list(raw.sizes).map((v) => int('sizes', v, 17)),
+    crossnodeN: list(raw['crossnode-n']).map((v) => int('crossnode-n', v, 2)),
+    crossnodeSizes: list(raw['crossnode-sizes']).map((v) => int('crossnode-sizes', v, 17)),
     window: raw.window === 'auto' ? 'auto' : int('window', raw.window, 1),
     recvPerProc: int('recv-per-proc', raw['recv-per-proc'], 1),
     reqrepClients: int('reqrep-clients', raw['reqrep-clients'], 1),

@@ -23,6 +23,13 @@ export const COLUMNS = {
   ],
 };
 
+// Cross-node fan-out: the load columns (server CPU summed over the nodes) plus the redis-server.
+COLUMNS.crossnode = [
+  ...COLUMNS.load,
+  { key: 'redisCpuPer1k', head: 'redis CPU ms/1k msgs', fmt: (v) => sig(v), ratio: false },
+  { key: 'redisCpuPct', head: 'redis CPU', fmt: (v) => `${Math.round(v)}%`, ratio: false },
+];
+
 export function median(values) {
   const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return NaN;
@@ -58,16 +65,17 @@ function ratioText(r) {
 export function summarize(runs, scenarios, opts) {
   const out = [];
   for (const scenario of scenarios) {
-    const kind = scenario.name === 'idle' ? 'idle' : 'load';
+    const kind = scenario.kind ?? (scenario.name === 'idle' ? 'idle' : 'load');
+    const baseline = scenario.baseline ?? BASELINE;
     const keys = [
       ...COLUMNS[kind].map((c) => c.key),
-      ...(kind === 'load'
+      ...(kind !== 'idle'
         ? ['genCpuPct', 'genCpuMaxPct', 'otherCpuPct', 'stealPct', 'completeness', 'stalls', 'p90']
         : []),
       ...(kind === 'idle' ? ['genCpuPct', 'failed'] : []),
     ];
     const cases = scenario.cases(opts).map((c) => {
-      const rows = opts.targets.map((target) => {
+      const rows = (scenario.targets ?? opts.targets).map((target) => {
         const mine = runs.filter(
           (r) => r.scenario === scenario.name && r.case === c.id && r.target === target,
         );
@@ -82,7 +90,7 @@ export function summarize(runs, scenarios, opts) {
                 b.scenario === r.scenario &&
                 b.case === r.case &&
                 b.round === r.round &&
-                b.target === BASELINE &&
+                b.target === baseline &&
                 b.figures,
             );
             return base ? r.figures[key] / base.figures[key] : NaN;
@@ -100,7 +108,7 @@ export function summarize(runs, scenarios, opts) {
       });
       return { id: c.id, label: c.label, rows };
     });
-    out.push({ scenario: scenario.name, title: scenario.title, kind, cases });
+    out.push({ scenario: scenario.name, title: scenario.title, kind, baseline, cases });
   }
   return out;
 }
@@ -133,9 +141,12 @@ export function renderMarkdown(summary, meta) {
   let saturated = false;
   for (const s of summary) {
     lines.push('', `## ${s.title}`, '');
+    if (s.baseline !== BASELINE) {
+      lines.push(`(×) here = median per-round ratio to \`${s.baseline}\`.`, '');
+    }
     const cols = COLUMNS[s.kind];
     const head = ['case', 'target', ...cols.map((c) => c.head), 'gen CPU max / Σ'];
-    if (s.kind === 'load') head.push('other CPU');
+    if (s.kind !== 'idle') head.push('other CPU');
     head.push('ok');
     lines.push(`| ${head.join(' | ')} |`);
     lines.push(`|${head.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`);
@@ -147,7 +158,7 @@ export function renderMarkdown(summary, meta) {
           return col.fmt(v) + (col.ratio === false ? '' : ratioText(row.ratio[col.key]));
         });
         let gen = '—';
-        if (s.kind === 'load' && Number.isFinite(row.median.genCpuPct)) {
+        if (s.kind !== 'idle' && Number.isFinite(row.median.genCpuPct)) {
           const flag = row.median.genCpuMaxPct > GEN_SATURATED_PCT ? ' ⚠' : '';
           if (flag) saturated = true;
           gen = `${Math.round(row.median.genCpuMaxPct)}%${flag} / ${Math.round(row.median.genCpuPct)}%`;
@@ -155,7 +166,7 @@ export function renderMarkdown(summary, meta) {
           gen = `— / ${Math.round(row.median.genCpuPct)}%`;
         }
         cells.push(gen);
-        if (s.kind === 'load') {
+        if (s.kind !== 'idle') {
           const other = row.median.otherCpuPct;
           cells.push(Number.isFinite(other) ? `${Math.round(other)}%` : '—');
         }
@@ -172,6 +183,7 @@ export function renderMarkdown(summary, meta) {
     '- msgs/s: fan-out = messages delivered per second summed over the N receivers; request/reply = replies per second.',
     '- p50/p99: latency from the sender timestamp in the payload to receipt (fan-out: at each receiver; request/reply: round trip), under closed-loop load.',
     '- srv CPU ms/1k msgs: server user+system CPU time per 1,000 delivered messages (replies). srv CPU: the server process as % of one core.',
+    '- cross-node: srv CPU is summed over both nodes (its % can exceed 100); redis CPU: the redis-server process (/proc/<pid>/stat, 10 ms ticks) per 1,000 delivered messages and as % of one core.',
     '- heap+ext/conn, rss/conn: server memory growth per open connection after forced full GCs.',
     `- gen CPU: load-generator processes as % of one core, busiest process / sum. ⚠ = a generator process above ${GEN_SATURATED_PCT}% of a core: the figure may be limited by the load generator, not the server.`,
     "- other CPU: the rest of the machine's busy CPU during the window (other jobs, kernel softirq threads), % of one core. High values mean a noisy run.",

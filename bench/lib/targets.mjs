@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { startChild } from './children.mjs';
+import { processCpuUs, startRedisServer } from './redis-server.mjs';
 
 export const TARGETS = {
   // The issue's baseline: each message framed once and the same bytes written to every client, one
@@ -21,6 +22,9 @@ export const TARGETS = {
   'platform-ws': { file: 'platform-ws.ts', client: 'ws', path: '/ws' },
   socketio: { file: 'socketio.ts', client: 'socket.io', path: '' },
   'ws-rooms': { file: 'ws-rooms.ts', client: 'ws', path: '/ws' },
+  // Two ws-rooms processes sharing rooms through one redis-server (RedisRoomStore): the cross-node
+  // scenario puts the sender on the first node and the receivers on the second.
+  'ws-rooms-redis': { file: 'ws-rooms-redis.ts', client: 'ws', path: '/ws', nodes: 2, redis: true },
 };
 
 // raw-ws-naive (stringify and send per client) is available with --targets; the default run keeps
@@ -30,14 +34,12 @@ export const DEFAULT_TARGETS = ['raw-ws', 'raw-ws-corked', 'platform-ws', 'socke
 export const BASELINE = 'raw-ws';
 const STARTUP_TIMEOUT_MS = 60_000;
 
-/** Starts target `name` and resolves once it listens: `{ name, child, port, url, client }`. */
-export async function startTarget(name, root) {
-  const spec = TARGETS[name];
-  if (!spec) throw new Error(`unknown target ${name}`);
+/** Starts one server process of target `name` and resolves once it listens. */
+async function startNode(name, spec, root, env = {}) {
   const child = startChild(name, path.join(root, 'bench', 'targets', spec.file), {
     cwd: root,
     execArgv: ['--expose-gc', '-r', '@swc-node/register'],
-    env: { NODE_ENV: 'production', ...spec.env },
+    env: { NODE_ENV: 'production', ...spec.env, ...env },
   });
   try {
     const ready = await child.next('ready', STARTUP_TIMEOUT_MS);
@@ -52,6 +54,94 @@ export async function startTarget(name, root) {
     };
   } catch (err) {
     await child.kill();
+    throw err;
+  }
+}
+
+/**
+ * Several nodes and their redis-server seen as one target by the orchestrator: `exitInfo` is set
+ * once any of them is gone, `kill()` ends them all, `conns` is the sum over the nodes, and
+ * `cpu-start`/`cpu-stop` measure every node (summed: `util` is the cluster's server CPU) plus the
+ * redis-server, read from /proc/<pid>/stat, reported apart as `redis`. Other requests go to the
+ * first node.
+ */
+class ClusterChild {
+  constructor(name, nodes, redis) {
+    this.name = name;
+    this.nodes = nodes;
+    this.redis = redis;
+    this.redisMark = undefined;
+  }
+
+  get exitInfo() {
+    const gone = [...this.nodes.map((n) => n.child), this.redis.child].find((c) => c.exitInfo);
+    return gone ? `${gone.name} ${gone.exitInfo}` : undefined;
+  }
+
+  async request(cmd, args = {}, timeoutMs = 10_000) {
+    const all = () => Promise.all(this.nodes.map((n) => n.child.request(cmd, args, timeoutMs)));
+    if (cmd === 'conns') return (await all()).reduce((a, n) => (a < 0 || n < 0 ? -1 : a + n), 0);
+    if (cmd === 'cpu-start') {
+      this.redisMark = { cpu: processCpuUs(this.redis.pid), wall: process.hrtime.bigint() };
+      await all();
+      return null;
+    }
+    if (cmd === 'cpu-stop') {
+      const perNode = await all();
+      const cpu = processCpuUs(this.redis.pid);
+      const wallUs = Number(process.hrtime.bigint() - this.redisMark.wall) / 1e3;
+      const redisUs =
+        cpu.userUs - this.redisMark.cpu.userUs + (cpu.systemUs - this.redisMark.cpu.systemUs);
+      const sum = (key) => perNode.reduce((a, r) => a + r[key], 0);
+      return {
+        userUs: sum('userUs'),
+        systemUs: sum('systemUs'),
+        wallUs: Math.max(...perNode.map((r) => r.wallUs)),
+        util: sum('util'),
+        perNode,
+        redis: { cpuUs: redisUs, wallUs, util: redisUs / wallUs },
+      };
+    }
+    return this.nodes[0].child.request(cmd, args, timeoutMs);
+  }
+
+  async kill() {
+    await Promise.all([...this.nodes.map((n) => n.child.kill()), this.redis.child.kill()]);
+  }
+}
+
+/**
+ * Starts target `name` and resolves once it listens: `{ name, child, port, url, client }`; a
+ * multi-node target also has `nodes` (one such object per process, `url` is the first's) and
+ * `redis` (`{ pid, port, url }`).
+ */
+export async function startTarget(name, root) {
+  const spec = TARGETS[name];
+  if (!spec) throw new Error(`unknown target ${name}`);
+  if (!spec.nodes) return startNode(name, spec, root);
+  const redis = await startRedisServer();
+  const nodes = [];
+  try {
+    const starts = Array.from({ length: spec.nodes }, (_, i) =>
+      startNode(`${name}#${i + 1}`, spec, root, { BENCH_REDIS_URL: redis.url }).then((n) => {
+        nodes.push(n);
+        return n;
+      }),
+    );
+    // Wait for every start, so none is left half-started when another one failed.
+    const settled = await Promise.allSettled(starts);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const started = settled.map((r) => r.value); // in node order, node 1 first
+    return {
+      ...started[0],
+      name,
+      nodes: started,
+      redis,
+      child: new ClusterChild(name, started, redis),
+    };
+  } catch (err) {
+    await Promise.all([...nodes.map((n) => n.child.kill()), redis.child.kill()]);
     throw err;
   }
 }

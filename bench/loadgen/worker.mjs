@@ -122,7 +122,8 @@ function senderRole() {
     connect: async () => {
       sender = await connect(cfg.kind, cfg.url, () => {});
       let seen = false;
-      await connect(cfg.kind, cfg.url, (data) => {
+      // The probe joins where the receivers are (cross-node: another node than the sender's).
+      await connect(cfg.kind, cfg.probeUrl ?? cfg.url, (data) => {
         const ts = readTimestamp(data);
         if (!seen) {
           seen = true;

@@ -6,18 +6,18 @@
  * with `ctx = { root, target, params, opts, scope }`; load generators are started through
  * `scope.spawn(role, configs)` so the orchestrator can always kill them.
  *
- * EXTENSION POINT (d), cross-node fan-out over Redis — not implemented yet. The plan:
- *  - a scenario `crossnode` whose `run` starts two more processes of the same target wired to
- *    one Redis (a target option passed through the env, e.g. BENCH_REDIS_URL), puts the sender
- *    on node A and the receivers on node B, and reuses the fan-out roles and figures unchanged;
- *  - server CPU is then the sum over the nodes (each answers `cpu-start`/`cpu-stop`), plus the
- *    Redis server's CPU from /proc/<pid>/stat;
- *  - targets without a multi-node mode (raw-ws, platform-ws) are skipped; socket.io uses
- *    @socket.io/redis-adapter.
- * Register it below once written; run.mjs accepts --scenarios names from this list.
+ * A scenario may also have `targets` (its own target list, run whatever --targets says),
+ * `baseline` (the target its ratios are to, instead of raw-ws) and `kind` (its report columns).
+ *
+ * (d) `crossnode`, cross-node fan-out over Redis (crossnode.mjs): the fan-out roles and figures on
+ * two processes of `ws-rooms-redis` sharing one redis-server, the sender on node A and the
+ * receivers on node B; server CPU is summed over the nodes and the redis-server's CPU is read from
+ * /proc/<pid>/stat. It runs on ws-rooms-redis and, as the single-node reference, ws-rooms only;
+ * it is part of the default run (DEFAULTS in lib/options.mjs).
  */
+import { crossnode } from './crossnode.mjs';
 import { fanout } from './fanout.mjs';
 import { idle } from './idle.mjs';
 import { reqrep } from './reqrep.mjs';
 
-export const SCENARIOS = [idle, reqrep, fanout];
+export const SCENARIOS = [idle, reqrep, fanout, crossnode];
