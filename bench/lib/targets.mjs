@@ -24,7 +24,7 @@ export const TARGETS = {
   'ws-rooms': { file: 'ws-rooms.ts', client: 'ws', path: '/ws' },
   // Two ws-rooms processes sharing rooms through one redis-server (RedisRoomStore): the cross-node
   // scenario puts the sender on the first node and the receivers on the second.
-  'ws-rooms-redis': { file: 'ws-rooms-redis.ts', client: 'ws', path: '/ws', nodes: 2, redis: true },
+  'ws-rooms-redis': { file: 'ws-rooms.ts', client: 'ws', path: '/ws', nodes: 2, redis: true },
 };
 
 // raw-ws-naive (stringify and send per client) is available with --targets; the default run keeps

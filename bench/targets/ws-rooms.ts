@@ -3,6 +3,9 @@
  * `room1` when it connects; `chat` is sent to the room (the sender included, PROTOCOL.md
  * section 5) and `echo` back to the sender. The library speaks Iris on the wire, so clients send
  * and receive `iris-websocket-message:<event>;0;<payload>`.
+ *
+ * With BENCH_REDIS_URL set it is the `ws-rooms-redis` target of the cross-node scenario: the same
+ * app with its rooms in Redis (`RedisRoomStore`), several processes sharing that Redis.
  */
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
@@ -11,11 +14,15 @@ import { ConnectedSocket, MessageBody } from '@nestjs/websockets';
 import {
   OnEvent,
   type OnWsConnection,
+  RedisRoomStore,
   type WsConnection,
   WsRoomsGateway,
   WsRoomsModule,
 } from '../../libs/ws-rooms/src';
 import { failStartup, listenForBench } from './nest-app';
+
+const REDIS_URL = process.env.BENCH_REDIS_URL;
+const NAME = REDIS_URL ? 'ws-rooms-redis' : 'ws-rooms';
 
 @WsRoomsGateway()
 class BenchGateway implements OnWsConnection {
@@ -44,6 +51,7 @@ class BenchGateway implements OnWsConnection {
       // benchmark's own clients, so they are off. Every other option keeps its default.
       maxConnectionsPerAddress: 0,
       maxMessageRate: 0,
+      store: REDIS_URL ? new RedisRoomStore({ url: REDIS_URL }) : undefined,
     }),
   ],
   providers: [BenchGateway],
@@ -52,7 +60,7 @@ class AppModule {}
 
 async function main(): Promise<void> {
   const app = await NestFactory.create(AppModule, { logger: false });
-  await listenForBench(app, 'ws-rooms');
+  await listenForBench(app, NAME);
 }
 
-main().catch(failStartup('ws-rooms'));
+main().catch(failStartup(NAME));
