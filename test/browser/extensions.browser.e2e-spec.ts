@@ -1,0 +1,459 @@
+import { Controller, Get, Header, Module } from '@nestjs/common';
+import { WsException } from '@nestjs/websockets';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import {
+  ConnectedSocket,
+  ConnectionsService,
+  MessageBody,
+  OnEvent,
+  RoomsService,
+  type WsConnection,
+  WsRoomsError,
+  WsRoomsErrorCode,
+  WsRoomsGateway,
+  WsRoomsModule,
+} from 'ws-rooms';
+import type { PresenceChange, RecoveryResult, WsRoomsClient } from 'ws-rooms/client';
+import { eventually } from '../support/protocol-client';
+import { type RunningApp, startApp } from '../support/test-app';
+
+// The protocol extensions (requests both ways, presence, missed-message recovery) with the modern
+// client of /iris-ws.js in a real browser: Debian's Chromium driven by playwright-core, against an
+// in-process Nest app on 127.0.0.1 that serves a blank page and the client script (same origin).
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-default-apps',
+  '--disable-extensions',
+  '--metrics-recording-only',
+  '--no-default-browser-check',
+  // Containers often give /dev/shm 64 MB, too little for Chromium's renderers: use /tmp instead.
+  '--disable-dev-shm-usage',
+];
+const ROOT = join(__dirname, '..', '..');
+const ASSETS = join(ROOT, 'libs', 'ws-rooms', 'assets');
+const ID = /^[A-Za-z]{64}$/;
+
+/** Bound of one wait for something the page or the server must show (a 2-core CI runner is slow). */
+const WAIT_MS = 10_000;
+/** The recovering page waits this long before reconnecting: time to broadcast while it is away. */
+const RECONNECT_DELAY_MS = 500;
+
+jest.setTimeout(60_000);
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>ws-rooms extensions</title></head>
+<body>
+  <script src="/iris-ws.js"></script>
+</body>
+</html>
+`;
+
+@Controller()
+class BlankPageController {
+  @Get('/')
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  page(): string {
+    return PAGE;
+  }
+}
+
+@WsRoomsGateway()
+class ExtensionsGateway {
+  @OnEvent('join')
+  async join(@ConnectedSocket() c: WsConnection, @MessageBody() room: string): Promise<string[]> {
+    await c.join(room);
+    return c.rooms();
+  }
+
+  @OnEvent('sum')
+  sum(@MessageBody() values: number[]): number {
+    return values.reduce((total, value) => total + value, 0);
+  }
+
+  @OnEvent('refuse')
+  refuse(): never {
+    throw new WsException('members only');
+  }
+
+  @OnEvent('forbid')
+  forbid(): never {
+    throw new WsRoomsError(WsRoomsErrorCode.Forbidden, 'not yours');
+  }
+}
+
+@Module({
+  imports: [
+    WsRoomsModule.forRoot({
+      endpoint: '/ws',
+      recovery: { windowMs: 10_000, maxMessages: 100 },
+      presence: {
+        rooms: ['lobby'],
+        metadata: (c) => ({ name: String((c.principal as { name?: unknown })?.name ?? 'anon') }),
+      },
+      authenticate: (req) => ({
+        name: new URL(req.url!, 'http://x').searchParams.get('name') ?? 'anon',
+      }),
+    }),
+  ],
+  controllers: [BlankPageController],
+  providers: [ExtensionsGateway],
+})
+class ExtensionsBrowserModule {}
+
+/**
+ * Makes sure the server serves the current client at /iris-ws.js: builds the bundles from the
+ * sources into a scratch folder and moves over whichever is missing or different (as the chat
+ * browser suite does). A rename replaces a file atomically, so another suite reading the bundle at
+ * that moment sees the old or the new file, never half of one.
+ */
+function ensureClientBundles(): void {
+  mkdirSync(ASSETS, { recursive: true });
+  const fresh = mkdtempSync(join(ASSETS, '.fresh-'));
+  try {
+    const build = join(ROOT, 'scripts', 'build-client.mjs');
+    execFileSync(process.execPath, [build, '--out-dir', fresh], { cwd: ROOT, stdio: 'pipe' });
+    for (const name of ['iris-ws.js', 'ws-rooms-client.mjs']) {
+      const built = join(fresh, name);
+      const served = join(ASSETS, name);
+      if (!existsSync(served) || !readFileSync(built).equals(readFileSync(served))) {
+        renameSync(built, served);
+      }
+    }
+  } finally {
+    rmSync(fresh, { recursive: true, force: true });
+  }
+}
+
+/** What a page keeps in its window: the client and what it saw. */
+interface TestWindow extends Window {
+  client: WsRoomsClient;
+  recoveries: RecoveryResult[];
+  presenceChanges: PresenceChange[];
+  received: unknown[];
+  states: string[];
+}
+
+/** A page with a connected client, and the connection id it reported. */
+interface BrowserClient {
+  readonly page: Page;
+  readonly id: string;
+}
+
+/** The rejection of a request, as the page sees it. */
+interface Rejection {
+  name: string;
+  code: string;
+  message: string;
+}
+
+/** What a page shows, for timeout messages. */
+function viewOf(page: Page): Promise<unknown> {
+  return page
+    .evaluate(() => {
+      const w = window as unknown as TestWindow;
+      return {
+        state: w.client?.state,
+        id: w.client?.id,
+        recoveries: w.recoveries,
+        presenceChanges: w.presenceChanges,
+        received: w.received,
+        states: w.states,
+      };
+    })
+    .catch((error: Error) => `(page unavailable: ${error.message})`);
+}
+
+/**
+ * Waits (Playwright polls on animation frames) until `predicate(arg)` is truthy in the page; on a
+ * timeout the error says what was awaited and what the page held.
+ */
+async function waitInPage<Result>(
+  page: Page,
+  what: string,
+  predicate: (arg: string) => Result,
+  arg: string,
+  timeoutMs = WAIT_MS,
+): Promise<Result> {
+  try {
+    const handle = await page.waitForFunction(predicate, arg, { timeout: timeoutMs });
+    return (await handle.jsonValue()) as Result;
+  } catch (error) {
+    const view = JSON.stringify(await viewOf(page));
+    throw new Error(`${what}: not seen within ${timeoutMs} ms; the page holds ${view}`, {
+      cause: error,
+    });
+  }
+}
+
+describe('protocol extensions in Chromium (real browser, playwright-core)', () => {
+  let browser: Browser | undefined;
+  let running: RunningApp | undefined;
+  let context: BrowserContext | undefined;
+  /** Per test: uncaught page exceptions and every request (none may leave 127.0.0.1). */
+  let pageErrors: string[] = [];
+  let requests: string[] = [];
+
+  const connections = (): ConnectionsService => running!.app.get(ConnectionsService);
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `Chromium is not installed at ${CHROMIUM}: the browser suite needs it ` +
+          '(apt-get update && apt-get install -y chromium; CI installs it in .ci/run)',
+      );
+    }
+    ensureClientBundles();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      timeout: 30_000,
+    });
+    running = await startApp({ imports: [ExtensionsBrowserModule] });
+  });
+
+  beforeEach(async () => {
+    pageErrors = [];
+    requests = [];
+    context = await browser!.newContext();
+    context.setDefaultTimeout(WAIT_MS);
+    context.on('request', (request) => requests.push(request.url()));
+    context.on('page', (page) => {
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+    });
+  });
+
+  afterEach(async () => {
+    // Closing the context closes its pages, hence their sockets: the next test starts alone.
+    await context?.close().catch(() => undefined);
+    context = undefined;
+    if (running !== undefined) {
+      await eventually(() => connections().count === 0, WAIT_MS, 'every connection to close');
+    }
+    expect(pageErrors).toEqual([]);
+    expect(requests.filter((url) => !url.startsWith('http://127.0.0.1:'))).toEqual([]);
+  });
+
+  afterAll(async () => {
+    // Each step runs even when another failed, so no browser process or listening port outlives
+    // the suite.
+    await context?.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await running?.close().catch(() => undefined);
+  });
+
+  /**
+   * Opens the blank page, creates `window.client` (a recovering WsRoomsClient authenticated as
+   * `name`) with its recorders, and waits for its first session: the id the page reports.
+   */
+  async function openClient(name: string, reconnectDelayMs?: number): Promise<BrowserClient> {
+    const page = await context!.newPage();
+    await page.goto(`${running!.httpUrl}/`);
+    await page.evaluate(
+      ({ name, reconnectDelayMs }) => {
+        const w = window as unknown as TestWindow;
+        w.recoveries = [];
+        w.presenceChanges = [];
+        w.received = [];
+        w.states = [];
+        const url = 'ws://' + location.host + '/ws?name=' + encodeURIComponent(name);
+        w.client =
+          reconnectDelayMs === undefined
+            ? new w.WsRooms.WsRoomsClient(url, { recovery: true })
+            : new w.WsRooms.WsRoomsClient(url, {
+                recovery: true,
+                reconnect: { initialDelay: reconnectDelayMs, jitter: false },
+              });
+        w.client.onRecovery((result) => w.recoveries.push(result));
+        w.client.onPresence((change) => w.presenceChanges.push(change));
+        w.client.onStateChange((state) => w.states.push(state));
+        w.client.on('said', (value) => w.received.push(value));
+      },
+      { name, reconnectDelayMs },
+    );
+    const first = await waitInPage(
+      page,
+      'the first session',
+      () => (window as unknown as TestWindow).recoveries[0] ?? false,
+      '',
+    );
+    expect(first).toEqual({ status: 'fresh', recovered: false, id: expect.stringMatching(ID) });
+    const id = (first as RecoveryResult).id;
+    await eventually(() => connections().has(id), WAIT_MS, `the connection of ${name}`);
+    expect((connections().get(id)!.principal as { name: string }).name).toBe(name);
+    return { page, id };
+  }
+
+  /** Runs `client.request(event, value)` in the page: the value, or how it was rejected. */
+  function requestInPage(
+    page: Page,
+    event: string,
+    value: unknown,
+  ): Promise<{ value: unknown } | { rejected: Rejection }> {
+    return page.evaluate(
+      async ({ event, value }) => {
+        const w = window as unknown as TestWindow;
+        try {
+          return { value: await w.client.request(event, value, { timeout: 5000 }) };
+        } catch (error) {
+          const e = error as { name: string; code: string; message: string };
+          return { rejected: { name: e.name, code: e.code, message: e.message } };
+        }
+      },
+      { event, value },
+    );
+  }
+
+  it("request() resolves with the handler's value; a throwing handler and an unknown event reject with their codes", async () => {
+    const { page } = await openClient('alice');
+
+    expect(await requestInPage(page, 'sum', [1, 2, 3])).toEqual({ value: 6 });
+    expect(await requestInPage(page, 'refuse', null)).toEqual({
+      rejected: {
+        name: 'WsRoomsServerError',
+        code: 'WS_ROOMS_BAD_REQUEST',
+        message: 'members only',
+      },
+    });
+    expect(await requestInPage(page, 'forbid', null)).toEqual({
+      rejected: { name: 'WsRoomsServerError', code: 'WS_ROOMS_FORBIDDEN', message: 'not yours' },
+    });
+    const unknown = await requestInPage(page, 'no-such-event', 1);
+    expect(unknown).toEqual({
+      rejected: expect.objectContaining({
+        name: 'WsRoomsServerError',
+        code: 'WS_ROOMS_NO_HANDLER',
+      }),
+    });
+    // The connection survived the errors.
+    expect(await requestInPage(page, 'sum', [40, 2])).toEqual({ value: 42 });
+  });
+
+  it('answers a server-to-client request with the handler registered by onRequest in the page', async () => {
+    const { page, id } = await openClient('alice');
+    await page.evaluate(() => {
+      const w = window as unknown as TestWindow;
+      w.client.onRequest('confirm', (q) => 'yes:' + String(q));
+    });
+
+    const connection = connections().get(id)!;
+    await expect(connection.request('confirm', 'x', { timeout: 5000 })).resolves.toBe('yes:x');
+    await expect(connection.request('unhandled', null, { timeout: 5000 })).rejects.toMatchObject({
+      code: 'WS_ROOMS_NO_HANDLER',
+    });
+  });
+
+  it('shows both pages in a presence-tracked room with metadata from the principal; a closed page leaves', async () => {
+    const alice = await openClient('alice');
+    const bob = await openClient('bob');
+    for (const { page } of [alice, bob]) {
+      expect(await requestInPage(page, 'join', 'lobby')).toEqual({
+        value: expect.arrayContaining(['lobby']),
+      });
+    }
+
+    const both = [
+      { id: alice.id, meta: { name: 'alice' } },
+      { id: bob.id, meta: { name: 'bob' } },
+    ];
+    for (const { page } of [alice, bob]) {
+      await waitInPage(
+        page,
+        'both members in lobby',
+        (expected) =>
+          JSON.stringify((window as unknown as TestWindow).client.presence('lobby')) === expected,
+        JSON.stringify(both),
+      );
+      expect(
+        await page.evaluate(() => (window as unknown as TestWindow).client.presence('lobby')),
+      ).toEqual(both);
+    }
+    expect(running!.app.get(RoomsService).presence('lobby')).toEqual(both);
+
+    await bob.page.close();
+    await waitInPage(
+      alice.page,
+      'bob leaving lobby',
+      (bobId) =>
+        (window as unknown as TestWindow).presenceChanges.some(
+          (change) => change.type === 'left' && change.room === 'lobby' && change.id === bobId,
+        ),
+      bob.id,
+    );
+    expect(
+      await alice.page.evaluate(() => (window as unknown as TestWindow).client.presence('lobby')),
+    ).toEqual([both[0]]);
+    await eventually(() => !connections().has(bob.id), WAIT_MS, "bob's connection to end");
+    expect(running!.app.get(RoomsService).presence('lobby')).toEqual([both[0]]);
+  });
+
+  it('recovers after the server drops the socket: same id, the 3 missed messages once and in order', async () => {
+    const { page, id } = await openClient('carol', RECONNECT_DELAY_MS);
+    expect(await requestInPage(page, 'join', 'news')).toEqual({ value: [id, 'news'] });
+    const rooms = running!.app.get(RoomsService);
+    rooms.to('news').emit('said', 'live-0');
+    await waitInPage(
+      page,
+      'live-0',
+      () => (window as unknown as TestWindow).received.length === 1,
+      '',
+    );
+
+    (connections().get(id) as unknown as { ws: { terminate(): void } }).ws.terminate();
+    await eventually(() => !connections().has(id), WAIT_MS, 'the server to drop the connection');
+    rooms.to('news').emit('said', 'missed-1');
+    rooms.to('news').emit('said', 'missed-2');
+    rooms.to('news').emit('said', 'missed-3');
+    // Sent while the page was away: it has not reconnected yet.
+    expect(connections().has(id)).toBe(false);
+
+    const recovery = await waitInPage(
+      page,
+      'the recovery',
+      () => (window as unknown as TestWindow).recoveries[1] ?? false,
+      '',
+    );
+    expect(recovery).toEqual({ status: 'recovered', recovered: true, id });
+    expect(await page.evaluate(() => (window as unknown as TestWindow).client.id)).toBe(id);
+    await waitInPage(
+      page,
+      'the missed messages',
+      () => (window as unknown as TestWindow).received.length >= 4,
+      '',
+    );
+    expect(connections().get(id)?.recovered).toBe(true);
+
+    // A live message after the recovery arrives too, and nothing is repeated before it.
+    rooms.to('news').emit('said', 'live-1');
+    await waitInPage(
+      page,
+      'live-1',
+      () => (window as unknown as TestWindow).received.includes('live-1'),
+      '',
+    );
+    expect(await page.evaluate(() => (window as unknown as TestWindow).received)).toEqual([
+      'live-0',
+      'missed-1',
+      'missed-2',
+      'missed-3',
+      'live-1',
+    ]);
+    expect(await page.evaluate(() => (window as unknown as TestWindow).states)).toEqual([
+      'open',
+      'reconnecting',
+      'open',
+    ]);
+  });
+});
