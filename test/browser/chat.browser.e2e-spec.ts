@@ -1,10 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, ROOT } from '../support/chromium';
 import {
   type OnWsConnection,
   type OnWsDisconnect,
@@ -19,24 +19,6 @@ import { CHAT_ROOM } from '../../src/chat.gateway';
 // The chat demo in a real browser: Debian's Chromium (`apt-get install chromium`, as CI does in
 // `.ci/run`) driven by playwright-core, against the demo's AppModule listening on 127.0.0.1.
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-default-apps',
-  '--disable-extensions',
-  '--metrics-recording-only',
-  '--no-default-browser-check',
-  // Containers often give /dev/shm 64 MB, too little for Chromium's renderers: use /tmp instead.
-  '--disable-dev-shm-usage',
-];
-const ROOT = join(__dirname, '..', '..');
-const ASSETS = join(ROOT, 'libs', 'ws-rooms', 'assets');
 const SCREENSHOT = join(ROOT, 'artifacts', 'chat-two-participants.png');
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const ID = /^[A-Za-z]{64}$/;
@@ -143,31 +125,6 @@ async function startDemo(port = 0): Promise<DemoServer> {
       await app.close();
     },
   };
-}
-
-/**
- * Makes sure the server serves the current client at /iris-ws.js: builds the bundles from the
- * sources into a scratch folder and moves over whichever is missing or different (a fresh checkout,
- * or client sources edited without `npm run build:client`). A rename replaces a file atomically, so
- * another suite reading the bundle at that moment sees the old or the new file, never half of one.
- */
-function ensureClientBundles(): void {
-  mkdirSync(ASSETS, { recursive: true });
-  const fresh = mkdtempSync(join(ASSETS, '.fresh-'));
-  try {
-    // Piped, so that a failed build's messages end up in the thrown error.
-    const build = join(ROOT, 'scripts', 'build-client.mjs');
-    execFileSync(process.execPath, [build, '--out-dir', fresh], { cwd: ROOT, stdio: 'pipe' });
-    for (const name of ['iris-ws.js', 'ws-rooms-client.mjs']) {
-      const built = join(fresh, name);
-      const served = join(ASSETS, name);
-      if (!existsSync(served) || !readFileSync(built).equals(readFileSync(served))) {
-        renameSync(built, served);
-      }
-    }
-  } finally {
-    rmSync(fresh, { recursive: true, force: true });
-  }
 }
 
 /** What the restart test records in a page's window (a reload would lose it). */
@@ -298,19 +255,7 @@ describe('chat demo in Chromium (real browser, playwright-core)', () => {
   let requests: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is not installed at ${CHROMIUM}: the browser suite needs it ` +
-          '(apt-get update && apt-get install -y chromium; CI installs it in .ci/run)',
-      );
-    }
-    ensureClientBundles();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      timeout: 30_000,
-    });
+    browser = await launchChromium();
     server = await startDemo();
   });
 

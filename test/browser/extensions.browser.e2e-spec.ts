@@ -1,9 +1,7 @@
 import { Controller, Get, Header, Module } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
 import {
   ConnectedSocket,
   ConnectionsService,
@@ -24,24 +22,6 @@ import { type RunningApp, startApp } from '../support/test-app';
 // client of /iris-ws.js in a real browser: Debian's Chromium driven by playwright-core, against an
 // in-process Nest app on 127.0.0.1 that serves a blank page and the client script (same origin).
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-default-apps',
-  '--disable-extensions',
-  '--metrics-recording-only',
-  '--no-default-browser-check',
-  // Containers often give /dev/shm 64 MB, too little for Chromium's renderers: use /tmp instead.
-  '--disable-dev-shm-usage',
-];
-const ROOT = join(__dirname, '..', '..');
-const ASSETS = join(ROOT, 'libs', 'ws-rooms', 'assets');
 const ID = /^[A-Za-z]{64}$/;
 
 /** Bound of one wait for something the page or the server must show (a 2-core CI runner is slow). */
@@ -111,30 +91,6 @@ class ExtensionsGateway {
   providers: [ExtensionsGateway],
 })
 class ExtensionsBrowserModule {}
-
-/**
- * Makes sure the server serves the current client at /iris-ws.js: builds the bundles from the
- * sources into a scratch folder and moves over whichever is missing or different (as the chat
- * browser suite does). A rename replaces a file atomically, so another suite reading the bundle at
- * that moment sees the old or the new file, never half of one.
- */
-function ensureClientBundles(): void {
-  mkdirSync(ASSETS, { recursive: true });
-  const fresh = mkdtempSync(join(ASSETS, '.fresh-'));
-  try {
-    const build = join(ROOT, 'scripts', 'build-client.mjs');
-    execFileSync(process.execPath, [build, '--out-dir', fresh], { cwd: ROOT, stdio: 'pipe' });
-    for (const name of ['iris-ws.js', 'ws-rooms-client.mjs']) {
-      const built = join(fresh, name);
-      const served = join(ASSETS, name);
-      if (!existsSync(served) || !readFileSync(built).equals(readFileSync(served))) {
-        renameSync(built, served);
-      }
-    }
-  } finally {
-    rmSync(fresh, { recursive: true, force: true });
-  }
-}
 
 /** What a page keeps in its window: the client and what it saw. */
 interface TestWindow extends Window {
@@ -208,19 +164,7 @@ describe('protocol extensions in Chromium (real browser, playwright-core)', () =
   const connections = (): ConnectionsService => running!.app.get(ConnectionsService);
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is not installed at ${CHROMIUM}: the browser suite needs it ` +
-          '(apt-get update && apt-get install -y chromium; CI installs it in .ci/run)',
-      );
-    }
-    ensureClientBundles();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      timeout: 30_000,
-    });
+    browser = await launchChromium();
     running = await startApp({ imports: [ExtensionsBrowserModule] });
   });
 

@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, ROOT } from '../support/chromium';
 import {
   ConnectedSocket,
   MessageBody,
@@ -18,20 +18,6 @@ import { type RunningApp, startApp } from '../support/test-app';
 // The live dashboard in a real browser: Debian's Chromium (`apt-get install chromium`) driven by
 // playwright-core, against a fixture app on 127.0.0.1 whose endpoint carries traffic from ws clients.
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  // Containers often give /dev/shm 64 MB, too little for Chromium's renderers: use /tmp instead.
-  '--disable-dev-shm-usage',
-];
-const ROOT = join(__dirname, '..', '..');
-const CLIENT_SCRIPT = join(ROOT, 'libs', 'ws-rooms', 'assets', 'iris-ws.js');
 const SCREENSHOT = join(ROOT, 'artifacts', 'dashboard.png');
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const DASHBOARD = '/ws-rooms/dashboard';
@@ -62,13 +48,6 @@ class RoomGateway {
   @OnEvent('say')
   say(@ConnectedSocket() c: WsConnection, @MessageBody() body: { room: string; text: string }) {
     c.to(body.room).emit('said', body.text);
-  }
-}
-
-/** The bundle served at /iris-ws.js must exist (npm test builds it first). */
-function ensureClientScript(): void {
-  if (!existsSync(CLIENT_SCRIPT) || statSync(CLIENT_SCRIPT).size === 0) {
-    execFileSync('npm', ['run', 'build:client'], { cwd: ROOT, stdio: 'ignore' });
   }
 }
 
@@ -139,19 +118,7 @@ describe('dashboard in Chromium (real browser, playwright-core)', () => {
   let appUrl = '';
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is not installed at ${CHROMIUM}: the browser suite needs it ` +
-          '(apt-get update && apt-get install -y chromium)',
-      );
-    }
-    ensureClientScript();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      timeout: 30_000,
-    });
+    browser = await launchChromium();
   });
 
   beforeEach(async () => {

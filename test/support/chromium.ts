@@ -1,0 +1,74 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+
+/** Debian's Chromium (`apt-get install chromium`, as `.ci/run` does); never a downloaded browser. */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Headless as root, and nothing that would reach for the network beyond the page under test. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-default-apps',
+  '--disable-extensions',
+  '--metrics-recording-only',
+  '--no-default-browser-check',
+  // Containers often give /dev/shm 64 MB, too little for Chromium's renderers: use /tmp instead.
+  '--disable-dev-shm-usage',
+];
+
+/** The repository root. */
+export const ROOT = join(__dirname, '..', '..');
+const ASSETS = join(ROOT, 'libs', 'ws-rooms', 'assets');
+
+/**
+ * Launches Chromium for a browser suite, after making sure the served client bundle is current.
+ * A missing Chromium fails the suite with the command that installs it: browser suites never skip.
+ */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: the browser suites need it ` +
+        '(apt-get update && apt-get install -y chromium; CI installs it in .ci/run)',
+    );
+  }
+  ensureClientBundles();
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    timeout: 30_000,
+  });
+}
+
+/**
+ * The pages load the bundle served at /iris-ws.js. This builds the client from its current
+ * sources into a scratch folder and moves over whichever file is missing or different (a fresh
+ * checkout, or client sources edited without `npm run build:client`). A rename replaces a file
+ * atomically, so another suite reading the bundle at that moment sees the old or the new file,
+ * never half of one.
+ */
+export function ensureClientBundles(): void {
+  mkdirSync(ASSETS, { recursive: true });
+  const fresh = mkdtempSync(join(ASSETS, '.fresh-'));
+  try {
+    // Piped, so that a failed build's messages end up in the thrown error.
+    const build = join(ROOT, 'scripts', 'build-client.mjs');
+    execFileSync(process.execPath, [build, '--out-dir', fresh], { cwd: ROOT, stdio: 'pipe' });
+    for (const name of ['iris-ws.js', 'ws-rooms-client.mjs']) {
+      const built = join(fresh, name);
+      const served = join(ASSETS, name);
+      if (!existsSync(served) || !readFileSync(built).equals(readFileSync(served))) {
+        renameSync(built, served);
+      }
+    }
+  } finally {
+    rmSync(fresh, { recursive: true, force: true });
+  }
+}
