@@ -23,7 +23,6 @@ import {
 import {
   type DisconnectInfo,
   type PresenceChange,
-  type RecoveryResult,
   Ws,
   WsRoomsClient,
   WsRoomsClientError,
@@ -31,9 +30,17 @@ import {
   WsRoomsServerError,
 } from 'ws-rooms/client';
 import { eventually, ProtocolClient, withTimeout } from './support/protocol-client';
+import {
+  collect,
+  next,
+  nextPresence,
+  nextRecovery,
+  opened,
+  rejectionOf,
+  WAIT_MS,
+} from './support/modern-client-waits';
 import { type RunningApp, startApp } from './support/test-app';
 
-const WAIT_MS = 5000;
 
 interface Deferred<T> {
   readonly promise: Promise<T>;
@@ -122,60 +129,6 @@ class ExtensionsModule {}
   providers: [ExtensionsGateway],
 })
 class ShortTimersModule {}
-
-/** Resolves with the first value `subscribe` delivers, or rejects after `ms`. */
-function next<T>(
-  subscribe: (deliver: (value: T) => void) => () => void,
-  label: string,
-  ms = WAIT_MS,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      unsubscribe();
-      reject(new Error(`timed out after ${ms} ms waiting for ${label}`));
-    }, ms);
-    const unsubscribe = subscribe((value) => {
-      clearTimeout(timer);
-      unsubscribe();
-      resolve(value);
-    });
-  });
-}
-
-const opened = (client: WsRoomsClient): Promise<void> =>
-  client.state === 'open'
-    ? Promise.resolve()
-    : next<void>((deliver) => client.onConnect(() => deliver()), 'open');
-
-const nextRecovery = (client: WsRoomsClient): Promise<RecoveryResult> =>
-  next<RecoveryResult>((deliver) => client.onRecovery(deliver), 'a recovery result');
-
-const nextPresence = (
-  client: WsRoomsClient,
-  match: (change: PresenceChange) => boolean,
-  label: string,
-): Promise<PresenceChange> =>
-  next<PresenceChange>(
-    (deliver) => client.onPresence((change) => match(change) && deliver(change)),
-    label,
-  );
-
-/** The rejection of a promise that must reject. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
-/** Collects the values of one event a client receives, in order. */
-function collect(client: WsRoomsClient, event: string): unknown[] {
-  const values: unknown[] = [];
-  client.on(event, (value) => values.push(value));
-  return values;
-}
 
 describe('protocol extensions: requests, presence and recovery with the modern client', () => {
   let running: RunningApp;
@@ -356,6 +309,7 @@ describe('protocol extensions: requests, presence and recovery with the modern c
         type: 'members',
         room: 'lobby',
         members: [{ id: aliceSession.id, meta: { name: 'alice' } }],
+        version: 1,
       });
 
       const bob = modern('bob');
@@ -367,32 +321,33 @@ describe('protocol extensions: requests, presence and recovery with the modern c
         type: 'joined',
         room: 'lobby',
         member: { id: bobId, meta: { name: 'bob' } },
+        version: 2,
       });
-      await bobMembers;
+      expect((await bobMembers).version).toBe(2);
       const both = [
         { id: aliceSession.id, meta: { name: 'alice' } },
         { id: bobId, meta: { name: 'bob' } },
       ];
       expect(bob.presence('lobby')).toEqual(both);
       expect(alice.presence('lobby')).toEqual(both);
-      expect(running.app.get(RoomsService).presence('lobby')).toEqual(both);
+      expect(await running.app.get(RoomsService).presence('lobby')).toEqual(both);
 
       const bobLeft = nextPresence(alice, (c) => c.type === 'left', 'bob left');
       const bobForgot = nextPresence(bob, (c) => c.type === 'members', 'bob forgets the room');
       await bob.request('leave', 'lobby');
-      expect(await bobLeft).toEqual({ type: 'left', room: 'lobby', id: bobId });
+      expect(await bobLeft).toEqual({ type: 'left', room: 'lobby', id: bobId, version: 3 });
       expect(await bobForgot).toEqual({ type: 'members', room: 'lobby', members: [] });
       expect(bob.presence('lobby')).toEqual([]);
       expect(alice.presence('lobby')).toEqual([both[0]]);
-      expect(running.app.get(RoomsService).presence('lobby')).toEqual([both[0]]);
+      expect(await running.app.get(RoomsService).presence('lobby')).toEqual([both[0]]);
 
       // A member that closes its connection leaves too.
       await bob.request('join', 'lobby');
       await eventually(() => alice.presence('lobby').length === 2, WAIT_MS, 'bob back');
       const bobGone = nextPresence(alice, (c) => c.type === 'left', 'bob gone');
       bob.close();
-      expect(await bobGone).toEqual({ type: 'left', room: 'lobby', id: bobId });
-      expect(running.app.get(RoomsService).presence('lobby')).toEqual([both[0]]);
+      expect(await bobGone).toEqual({ type: 'left', room: 'lobby', id: bobId, version: 5 });
+      expect(await running.app.get(RoomsService).presence('lobby')).toEqual([both[0]]);
     });
 
     it('is not tracked for rooms outside the presence option', async () => {
@@ -402,7 +357,7 @@ describe('protocol extensions: requests, presence and recovery with the modern c
       await alice.request('join', 'plain');
       await alice.request('add', { a: 1, b: 1 });
       expect(changes).toEqual([]);
-      expect(running.app.get(RoomsService).presence('plain')).toEqual([]);
+      expect(await running.app.get(RoomsService).presence('plain')).toEqual([]);
     });
   });
 
@@ -477,19 +432,20 @@ describe('protocol extensions: requests, presence and recovery with the modern c
       const recovery = nextRecovery(alice);
       const connections = running.app.get(ConnectionsService);
       (connections.get(id) as unknown as { ws: WebSocket }).ws.terminate();
-      expect(await left).toEqual({ type: 'left', room: 'lobby', id });
+      expect(await left).toEqual({ type: 'left', room: 'lobby', id, version: 3 });
       expect((await recovery).recovered).toBe(true);
       expect(await back).toEqual({
         type: 'joined',
         room: 'lobby',
         member: { id, meta: { name: 'alice' } },
+        version: 4,
       });
       const bobId = connectionNamed('bob').id;
       const expected = [
         { id: bobId, meta: { name: 'bob' } },
         { id, meta: { name: 'alice' } },
       ];
-      expect(running.app.get(RoomsService).presence('lobby')).toEqual(expected);
+      expect(await running.app.get(RoomsService).presence('lobby')).toEqual(expected);
       expect(bob.presence('lobby')).toEqual(expected);
       await eventually(
         () => JSON.stringify(alice.presence('lobby')) === JSON.stringify(expected),
@@ -573,24 +529,23 @@ describe('protocol extensions: requests, presence and recovery with the modern c
       const joined = nextPresence(alice, (c) => c.type === 'joined', 'ghost joined');
       ghost.send('iris-websocket-message:join;0;lobby');
       const ghostId = ((await joined) as { member: { id: string } }).member.id;
-      expect(
-        running.app
-          .get(RoomsService)
-          .presence('lobby')
-          .map((m) => m.id),
-      ).toContain(ghostId);
+      expect((await running.app.get(RoomsService).presence('lobby')).map((m) => m.id)).toContain(
+        ghostId,
+      );
 
       const started = Date.now();
       const left = await nextPresence(alice, (c) => c.type === 'left', 'ghost left');
-      expect(left).toEqual({ type: 'left', room: 'lobby', id: ghostId });
+      expect(left).toEqual({
+        type: 'left',
+        room: 'lobby',
+        id: ghostId,
+        version: expect.any(Number),
+      });
       // Between one pong timeout and a ping period plus a pong timeout (and a sweep tick).
       expect(Date.now() - started).toBeLessThan(2000);
-      expect(
-        running.app
-          .get(RoomsService)
-          .presence('lobby')
-          .map((m) => m.id),
-      ).toEqual(alice.presence('lobby').map((m) => m.id));
+      expect((await running.app.get(RoomsService).presence('lobby')).map((m) => m.id)).toEqual(
+        alice.presence('lobby').map((m) => m.id),
+      );
       expect(alice.presence('lobby').map((m) => m.meta)).toEqual([{ name: 'alice' }]);
       ghost.terminate();
     });

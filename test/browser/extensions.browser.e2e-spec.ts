@@ -324,7 +324,7 @@ describe('protocol extensions in Chromium (real browser, playwright-core)', () =
         await page.evaluate(() => (window as unknown as TestWindow).client.presence('lobby')),
       ).toEqual(both);
     }
-    expect(running!.app.get(RoomsService).presence('lobby')).toEqual(both);
+    expect(await running!.app.get(RoomsService).presence('lobby')).toEqual(both);
 
     await bob.page.close();
     await waitInPage(
@@ -340,7 +340,7 @@ describe('protocol extensions in Chromium (real browser, playwright-core)', () =
       await alice.page.evaluate(() => (window as unknown as TestWindow).client.presence('lobby')),
     ).toEqual([both[0]]);
     await eventually(() => !connections().has(bob.id), WAIT_MS, "bob's connection to end");
-    expect(running!.app.get(RoomsService).presence('lobby')).toEqual([both[0]]);
+    expect(await running!.app.get(RoomsService).presence('lobby')).toEqual([both[0]]);
   });
 
   it('recovers after the server drops the socket: same id, the 3 missed messages once and in order', async () => {

@@ -18,14 +18,22 @@ export interface ChildNode {
   kill(): Promise<void>;
 }
 
+/** Which fixture module the child runs (see `fixtures/cluster-node.ts`). */
+export type ChildModule = 'semantics' | 'extensions';
+
 /** Forks a node and waits (bounded) until it listens. */
 export function startChildNode(
   options: Omit<RedisRoomStoreOptions, 'client' | 'logger' | 'scheduler'>,
   timeoutMs = 30_000,
+  module: ChildModule = 'semantics',
 ): Promise<ChildNode> {
   const child = fork(FIXTURE, [], {
     execArgv: ['-r', '@swc-node/register'],
-    env: { ...process.env, WS_ROOMS_CHILD_NODE: JSON.stringify(options) },
+    env: {
+      ...process.env,
+      WS_ROOMS_CHILD_NODE: JSON.stringify(options),
+      WS_ROOMS_CHILD_MODULE: module,
+    },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let output = '';

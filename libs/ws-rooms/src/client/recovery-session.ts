@@ -3,8 +3,9 @@ import type { ClientDecodedValue } from './client-codec';
 /**
  * Why the server could not resume a session (the `reason` of `ws-rooms:session`): the token is
  * unknown (never issued, already used, or the server restarted), the window passed, the log no longer
- * reaches back to the last offset seen, the offset is impossible, or the id is held by a live
- * connection. A newer server may send other reasons, hence the `string`.
+ * reaches back to the last offset seen, the offset is impossible, the id is held by a live
+ * connection, or the server could not reach its shared log (multi-node). A newer server may send
+ * other reasons, hence the `string`.
  */
 export type RecoveryFailureReason =
   | 'unknown-session'
@@ -12,6 +13,7 @@ export type RecoveryFailureReason =
   | 'history-gone'
   | 'invalid-offset'
   | 'id-in-use'
+  | 'store-unavailable'
   | (string & Record<never, never>);
 
 /**

@@ -26,7 +26,12 @@ import {
   type WsRoomsClientOptions,
 } from './client-options';
 import { ListenerRegistry, type Unsubscribe } from './listener-registry';
-import { PresenceView, type PresenceChange, type PresenceMember } from './presence-view';
+import {
+  parsePresence,
+  PresenceView,
+  type PresenceChange,
+  type PresenceMember,
+} from './presence-view';
 import { isRetryableHandshakeStatus, type CloseDetails } from './reconnect-policy';
 import { unwrapMessage } from './recovery-envelope';
 import { RecoverySession, type RecoveryResult } from './recovery-session';
@@ -437,7 +442,9 @@ export class WsRoomsClient<
    * Listens to presence changes of the presence-tracked rooms this client is in (the server's
    * `presence` option): a member `joined` (with its metadata) or `left`, or the whole `members` list
    * (sent when this client joins; an empty list when it left, or when a new connection started
-   * without its rooms). {@link presence} already reflects the change when listeners run.
+   * without its rooms). {@link presence} already reflects the change when listeners run. Changes
+   * carry the room's `version`; one the client's list already contains (on a multi-node server a
+   * change can arrive before the list that includes it) is applied once and reported once.
    */
   onPresence(listener: (change: PresenceChange) => void): Unsubscribe {
     return this.presenceListeners.add(listener);
@@ -879,12 +886,14 @@ export class WsRoomsClient<
   }
 
   private receivePresence(value: ClientDecodedValue): void {
-    const change = this.presenceView.apply(value);
-    if (change === undefined) {
-      this.invalidReserved(ReservedEvent.Presence, '{ room, joined | left | members }');
+    const parsed = parsePresence(value);
+    if (parsed === undefined) {
+      this.invalidReserved(ReservedEvent.Presence, '{ room, joined | left | members, version? }');
       return;
     }
-    this.presenceListeners.emit(this.reportListenerError, change);
+    // A change the view already has (it came from another node after a newer list): not news.
+    const change = this.presenceView.applyChange(parsed);
+    if (change !== undefined) this.presenceListeners.emit(this.reportListenerError, change);
   }
 
   /** Empties the presence view, telling listeners each room is gone (an empty `members` list). */

@@ -34,10 +34,21 @@ function frameHeaderLength(frame: Buffer): number {
 const NO_HEADERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
 const MAX_REASON_BYTES = 123;
 
+/** Frames kept for a connection until its recovery replay is sent. */
+export interface HeldBackFrames {
+  readonly frames: {
+    readonly bytes: Buffer;
+    readonly offset?: number;
+    readonly volatile: boolean;
+  }[];
+  bytes: number;
+}
+
 /**
  * The server-side state of one connection. Kept small on purpose (no per-connection closures or
  * timers): idle connections are what a websocket server mostly holds.
  */
+
 export class Connection<
   TData extends object = Record<string, unknown>,
 > implements WsConnection<TData> {
@@ -66,6 +77,8 @@ export class Connection<
   recoveryToken: string | undefined = undefined;
   /** True when this connection resumed a previous session (id, rooms and missed messages). */
   recovered = false;
+  /** Broadcasts that arrived while this connection's replay was being read (see recovery). */
+  heldBack: HeldBackFrames | undefined = undefined;
   /** The remote address the connection limiter counted this connection under. */
   limiterKey = '';
 

@@ -34,9 +34,9 @@ export const ReservedEvent = {
   /** Client to server: resume a previous session (reserved for recovery). */
   Recover: 'ws-rooms:recover',
   /**
-   * Server to client: presence of a tracked room, JSON `{ room, joined: { id, meta } }`,
-   * `{ room, left: { id } }`, or to a joiner `{ room, members: [{ id, meta }] }` (to a leaver, an
-   * empty `members` list).
+   * Server to client: presence of a tracked room, JSON `{ room, joined: { id, meta }, version }`,
+   * `{ room, left: { id }, version }`, or to a joiner `{ room, members: [{ id, meta }], version }`
+   * (to a leaver, an empty `members` list). `version` numbers the room's changes cluster-wide.
    */
   Presence: 'ws-rooms:presence',
   /**

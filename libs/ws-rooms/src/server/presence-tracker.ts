@@ -1,20 +1,15 @@
 import type { PresenceOptions } from '../options/ws-rooms-options.interface';
+import type { PresenceMember } from '../store/presence-store.interface';
 
-/** One member of a presence-tracked room. */
-export interface PresenceMember {
-  /** The connection id. */
-  readonly id: string;
-  /** What `presence.metadata` returned for the connection when it joined. */
-  readonly meta: Readonly<Record<string, unknown>>;
-}
+export type { PresenceMember } from '../store/presence-store.interface';
 
 /**
- * Members with metadata of the rooms that opted in to presence (the `presence.rooms` option). The
- * server tells a room when someone joins or leaves (`ws-rooms:presence`), and a joiner gets the
- * current member list.
+ * This node's members of the rooms that opted in to presence (the `presence.rooms` option), with
+ * the metadata they showed when they joined. The cluster-wide records live in the presence store;
+ * these are what this node must announce the leave of, or record again if the store loses them.
  */
 export class PresenceTracker {
-  private readonly rooms = new Map<string, Map<string, Readonly<Record<string, unknown>>>>();
+  private readonly rooms = new Map<string, Map<string, PresenceMember>>();
 
   constructor(private readonly options: Required<PresenceOptions>) {}
 
@@ -24,7 +19,7 @@ export class PresenceTracker {
     return typeof rooms === 'function' ? rooms(room) : rooms.includes(room);
   }
 
-  /** Records a member; returns the member as others will see it. */
+  /** Records a local member; returns the member as others will see it. */
   add(
     connection: { readonly id: string; readonly principal: unknown },
     room: string,
@@ -34,12 +29,15 @@ export class PresenceTracker {
       members = new Map();
       this.rooms.set(room, members);
     }
-    const meta = Object.freeze({ ...this.options.metadata(connection) });
-    members.set(connection.id, meta);
-    return { id: connection.id, meta };
+    const member: PresenceMember = {
+      id: connection.id,
+      meta: Object.freeze({ ...this.options.metadata(connection) }),
+    };
+    members.set(connection.id, member);
+    return member;
   }
 
-  /** Forgets a member; false when it was not recorded. */
+  /** Forgets a local member; false when it was not recorded. */
   remove(connectionId: string, room: string): boolean {
     const members = this.rooms.get(room);
     if (members === undefined || !members.delete(connectionId)) return false;
@@ -47,10 +45,21 @@ export class PresenceTracker {
     return true;
   }
 
-  /** The members of a room, in join order. */
+  /** True while the connection is a recorded member of the room. */
+  has(connectionId: string, room: string): boolean {
+    return this.rooms.get(room)?.has(connectionId) === true;
+  }
+
+  /** The local members of a room, in join order. */
   members(room: string): PresenceMember[] {
     const members = this.rooms.get(room);
-    if (members === undefined) return [];
-    return [...members].map(([id, meta]) => ({ id, meta }));
+    return members === undefined ? [] : [...members.values()];
+  }
+
+  /** Every local membership, room by room. */
+  *entries(): IterableIterator<[room: string, member: PresenceMember]> {
+    for (const [room, members] of this.rooms) {
+      for (const member of members.values()) yield [room, member];
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { RecoveryLog, type SuspendedSession } from './recovery-log';
+import { newSessionToken, RecoveryLog, type SuspendedSession } from './recovery-log';
 
 const message = (text: string) => Buffer.from(text);
 
@@ -16,77 +16,142 @@ function session(overrides: Partial<SuspendedSession> = {}): SuspendedSession {
 describe('RecoveryLog', () => {
   it('numbers broadcasts and replays, in order, only those after the offset that reached the session', () => {
     const log = new RecoveryLog(60_000, 100);
-    log.record(message('before'), false, ['lobby'], [], 900);
-    const seen = log.offset;
+    log.record(
+      { message: message('before'), binary: false, rooms: ['lobby'], except: [], volatile: false },
+      900,
+    );
+    const seen = log.head();
     log.suspend(session());
-    log.record(message('lobby 1'), false, ['lobby'], [], 1100);
-    log.record(message('elsewhere'), false, ['kitchen'], [], 1200);
-    log.record(message('to me'), false, ['me'], [], 1300);
-    log.record(message('everyone'), false, null, [], 1400);
-    log.record(message('everyone but lobby'), false, null, ['lobby'], 1500);
-    log.record(message('lobby 2'), true, ['kitchen', 'lobby'], [], 1600);
-    const result = log.recover('t1', seen, 2000, 'alice');
+    log.record(
+      { message: message('lobby 1'), binary: false, rooms: ['lobby'], except: [], volatile: false },
+      1100,
+    );
+    log.record(
+      {
+        message: message('elsewhere'),
+        binary: false,
+        rooms: ['kitchen'],
+        except: [],
+        volatile: false,
+      },
+      1200,
+    );
+    log.record(
+      { message: message('to me'), binary: false, rooms: ['me'], except: [], volatile: false },
+      1300,
+    );
+    log.record(
+      { message: message('everyone'), binary: false, rooms: null, except: [], volatile: false },
+      1400,
+    );
+    log.record(
+      {
+        message: message('everyone but lobby'),
+        binary: false,
+        rooms: null,
+        except: ['lobby'],
+        volatile: false,
+      },
+      1500,
+    );
+    log.record(
+      {
+        message: message('lobby 2'),
+        binary: true,
+        rooms: ['kitchen', 'lobby'],
+        except: [],
+        volatile: false,
+      },
+      1600,
+    );
+    const result = log.take('t1', seen, 'alice', 2000);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.session.id).toBe('me');
-    expect(result.missed.map((entry) => entry.message.toString())).toEqual([
+    const missed = log.missed(result.session, seen, 2000)!;
+    expect(missed.map((entry) => entry.message.toString())).toEqual([
       'lobby 1',
       'to me',
       'everyone',
       'lobby 2',
     ]);
-    expect(result.missed.map((entry) => entry.offset)).toEqual([2, 4, 5, 7]);
-    expect(result.missed[3].binary).toBe(true);
+    expect(missed.map((entry) => entry.offset)).toEqual([2, 4, 5, 7]);
+    expect(missed[3].binary).toBe(true);
   });
 
   it('gives a session back once', () => {
     const log = new RecoveryLog(60_000, 100);
     log.suspend(session());
-    expect(log.recover('t1', 0, 1001, 'alice').ok).toBe(true);
-    expect(log.recover('t1', 0, 1002, 'alice')).toEqual({ ok: false, reason: 'unknown-session' });
+    expect(log.take('t1', 0, 'alice', 1001).ok).toBe(true);
+    expect(log.take('t1', 0, 'alice', 1002)).toEqual({ ok: false, reason: 'unknown-session' });
   });
 
   it("refuses another principal's token as an unknown session", () => {
     const log = new RecoveryLog(60_000, 100);
     log.suspend(session());
-    expect(log.recover('t1', 0, 1001, 'mallory')).toEqual({ ok: false, reason: 'unknown-session' });
+    expect(log.take('t1', 0, 'mallory', 1001)).toEqual({ ok: false, reason: 'unknown-session' });
   });
 
   it('reports an expired session', () => {
     const log = new RecoveryLog(1000, 100);
     log.suspend(session({ disconnectedAt: 1000 }));
-    expect(log.recover('t1', 0, 2001, 'alice')).toEqual({ ok: false, reason: 'expired' });
+    expect(log.take('t1', 0, 'alice', 2001)).toEqual({ ok: false, reason: 'expired' });
   });
 
   it('reports history-gone when the gap is no longer covered (count bound)', () => {
     const log = new RecoveryLog(60_000, 2);
     log.suspend(session());
-    for (let i = 0; i < 5; i++) log.record(message(`m${i}`), false, ['lobby'], [], 1100 + i);
+    for (let i = 0; i < 5; i++)
+      log.record(
+        { message: message(`m${i}`), binary: false, rooms: ['lobby'], except: [], volatile: false },
+        1100 + i,
+      );
     expect(log.size).toBe(2);
-    expect(log.recover('t1', 0, 1200, 'alice')).toEqual({ ok: false, reason: 'history-gone' });
+    expect(log.take('t1', 0, 'alice', 1200)).toEqual({ ok: false, reason: 'history-gone' });
   });
 
   it('drops messages older than the window (age bound)', () => {
     const log = new RecoveryLog(1000, 100);
-    log.record(message('old'), false, ['lobby'], [], 0);
-    log.record(message('new'), false, ['lobby'], [], 1500);
+    log.record(
+      { message: message('old'), binary: false, rooms: ['lobby'], except: [], volatile: false },
+      0,
+    );
+    log.record(
+      { message: message('new'), binary: false, rooms: ['lobby'], except: [], volatile: false },
+      1500,
+    );
     expect(log.size).toBe(1);
   });
 
   it('refuses an offset from the future or not a number', () => {
     const log = new RecoveryLog(60_000, 100);
     log.suspend(session());
-    expect(log.recover('t1', 5, 1001, 'alice')).toEqual({ ok: false, reason: 'invalid-offset' });
+    expect(log.take('t1', 5, 'alice', 1001)).toEqual({ ok: false, reason: 'invalid-offset' });
     log.suspend(session());
-    expect(log.recover('t1', Number.NaN, 1001, 'alice')).toEqual({
+    expect(log.take('t1', Number.NaN, 'alice', 1001)).toEqual({
       ok: false,
       reason: 'invalid-offset',
     });
   });
 
   it('makes unguessable tokens', () => {
-    const tokens = new Set(Array.from({ length: 1000 }, () => RecoveryLog.newToken()));
+    const tokens = new Set(Array.from({ length: 1000 }, () => newSessionToken()));
     expect(tokens.size).toBe(1000);
     expect([...tokens][0]).toMatch(/^[A-Za-z0-9_-]{24}$/);
+  });
+});
+
+describe('RecoveryLog.missed', () => {
+  it('answers null when the log lost part of the gap after the session was taken', () => {
+    const log = new RecoveryLog(60_000, 2);
+    log.suspend(session());
+    const broadcast = { binary: false, rooms: ['lobby'], except: [], volatile: false };
+    log.record({ ...broadcast, message: message('m1') }, 1100);
+    const taken = log.take('t1', 0, 'alice', 1150);
+    expect(taken.ok).toBe(true);
+    if (!taken.ok) return;
+    for (const text of ['m2', 'm3']) log.record({ ...broadcast, message: message(text) }, 1200);
+    expect(log.missed(taken.session, 0, 1300)).toBeNull();
+    expect(log.missed(taken.session, 1, 1300)!.map((entry) => entry.offset)).toEqual([2, 3]);
   });
 });

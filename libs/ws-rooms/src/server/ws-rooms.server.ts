@@ -32,8 +32,19 @@ import {
   type WsRoomsStats,
 } from './server-stats';
 import { WriteBatcher } from './write-batcher';
-import { PresenceTracker, type PresenceMember } from './presence-tracker';
-import { type RecoveryFailure, RecoveryLog, type RecordedBroadcast } from './recovery-log';
+import { PresenceTracker } from './presence-tracker';
+import { PresenceCoordinator, type PresenceOutlet } from './presence-coordinator';
+import { newSessionToken, RecoveryLog } from './recovery-log';
+import { MemoryPresenceStore } from '../store/memory-presence-store';
+import type { PresenceMember } from '../store/presence-store.interface';
+import type {
+  RecordedBroadcast,
+  RecoveryFailure,
+  RecoveryStore,
+  SuspendedSession,
+} from '../store/recovery-store.interface';
+import type { ClusterQueryResult } from '../store/room-store.interface';
+import { after } from './maybe-promise';
 import { ConnectionLimiter } from './connection-limiter';
 import { HandshakeExecutionContext } from './handshake-context';
 import {
@@ -91,9 +102,16 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
       maxJsonDepth: options.maxJsonDepth,
     });
     this.recovery = options.recovery
-      ? new RecoveryLog(options.recovery.windowMs, options.recovery.maxMessages)
+      ? (store.createRecoveryStore?.(options.recovery) ??
+        new RecoveryLog(options.recovery.windowMs, options.recovery.maxMessages))
       : null;
-    this.presence = options.presence ? new PresenceTracker(options.presence) : null;
+    this.presence = options.presence
+      ? new PresenceCoordinator(
+          new PresenceTracker(options.presence),
+          store.createPresenceStore?.() ?? new MemoryPresenceStore(),
+          this.presenceOutlet,
+        )
+      : null;
     this.limiter = new ConnectionLimiter(options.maxConnections, options.maxConnectionsPerAddress);
     this.limits = {
       maxBufferedBytes: options.maxBufferedBytes,
@@ -119,9 +137,9 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
 
   private readonly scheduler: Scheduler;
   private readonly limiter: ConnectionLimiter;
-  private readonly recovery: RecoveryLog | null;
+  private readonly recovery: RecoveryStore | null;
   /** Presence of opted-in rooms; null when the `presence` option is off. */
-  readonly presence: PresenceTracker | null;
+  private readonly presence: PresenceCoordinator | null;
   private handshakeGuards: readonly CanActivate[] = [];
 
   /** Sets the (DI-resolved) guards run on every upgrade request. */
@@ -190,9 +208,10 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
       index: this.index,
       connectionIds: () => this.connections.keys(),
       hasConnection: (id) => this.connections.has(id),
-      deliverLocally: (broadcast) => this.deliverLocally(broadcast),
+      deliverLocally: (broadcast, offset) => this.deliverLocally(broadcast, offset),
       runLocally: (command) => this.runLocally(command),
     });
+    await this.recovery?.start?.();
     this.heartbeat.start();
   }
 
@@ -219,6 +238,12 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     for (const connection of this.connectionsClosing) connection.ws.terminate();
     this.connectionsClosing.clear();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    // The last leaves must reach the presence store before the store's connections go.
+    if (this.presence !== null) {
+      const settled = delay(this.options.closeTimeout);
+      await Promise.race([this.presence.idle(), settled.promise]);
+      settled.cancel();
+    }
     await this.store.close();
   }
 
@@ -243,7 +268,7 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
       const verdict = await this.admit(request);
       if (verdict !== null)
         return this.refuse(request, socket, verdict.status, verdict.reason, verdict.cause);
-      const resume = this.recovery === null ? null : this.resumeRequested(request);
+      const resume = this.recovery === null ? null : await this.resumeRequested(request);
       const id = resume?.ok ? resume.session.id : this.createId(request);
       if (id === null)
         return this.refuse(request, socket, 500, 'Could not assign a connection id', 'id');
@@ -274,22 +299,23 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
    * `ws-rooms-recovery=1` opts in; `ws-rooms-session=<token>&ws-rooms-offset=<n>` resumes.
    * Returns null when the client did not opt in.
    */
-  private resumeRequested(request: IncomingMessage): ResumeRequest | null {
+  private async resumeRequested(request: IncomingMessage): Promise<ResumeRequest | null> {
     const url = request.url ?? '';
     if (!url.includes('ws-rooms-recovery=')) return null;
     const query = new URL(url, 'http://localhost').searchParams;
     if (query.get('ws-rooms-recovery') !== '1') return null;
     const token = query.get('ws-rooms-session');
     if (token === null) return { ok: false, reason: null };
-    const result = this.recovery!.recover(
+    const afterOffset = Number(query.get('ws-rooms-offset') ?? 'NaN');
+    const result = await this.recovery!.take(
       token,
-      Number(query.get('ws-rooms-offset') ?? 'NaN'),
-      this.scheduler.now(),
+      afterOffset,
       ownerKey((request as IncomingMessage & { principal?: unknown }).principal),
+      this.scheduler.now(),
     );
     if (!result.ok) return { ok: false, reason: result.reason };
     if (this.connections.has(result.session.id)) return { ok: false, reason: 'id-in-use' };
-    return result;
+    return { ok: true, session: result.session, afterOffset };
   }
 
   /** Origin, authentication and guards; null when the upgrade may go on. */
@@ -401,41 +427,113 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     ws.on('close', onSocketClose);
     ws.on('error', onSocketError);
     this.track(this.store.connected(id));
-    if (resume !== null) this.startRecoverableSession(connection, resume);
-    this.runConnectionHooks(connection);
+    if (resume === null) return this.runConnectionHooks(connection);
+    const started = this.startRecoverableSession(connection, resume);
+    if (started === undefined) return this.runConnectionHooks(connection);
+    // The connection's messages wait for the replay, as they wait for asynchronous hooks.
+    connection.ws.pause();
+    this.track(
+      started.then(() => {
+        if (connection.closed) return;
+        connection.ws.resume();
+        this.runConnectionHooks(connection);
+      }),
+    );
   }
 
   /**
    * Tells an opted-in client its session (`ws-rooms:session`) and, when it resumed within the
-   * window, gives back its rooms and replays what it missed — before any other message.
+   * window, gives back its rooms and replays what it missed, before any other message. With an
+   * asynchronous log the replay is read once the connection is in its rooms again; broadcasts that
+   * arrive meanwhile are held back and sent after it, those already replayed dropped by offset.
+   * Returns a promise while the replay is pending.
    */
-  private startRecoverableSession(connection: Connection, resume: ResumeRequest): void {
+  private startRecoverableSession(
+    connection: Connection,
+    resume: ResumeRequest,
+  ): Promise<void> | undefined {
     const recovery = this.recovery!;
-    connection.recoveryToken = resume.ok ? resume.session.token : RecoveryLog.newToken();
-    connection.recovered = resume.ok;
-    const session: Record<string, unknown> = {
+    connection.recoveryToken = resume.ok ? resume.session.token : newSessionToken();
+    if (!resume.ok) {
+      const session: Record<string, unknown> = {
+        id: connection.id,
+        token: connection.recoveryToken,
+        offset: recovery.head(),
+        recovered: false,
+      };
+      if (resume.reason !== null) session.reason = resume.reason;
+      connection.emit(ReservedEvent.Session, session);
+      return undefined;
+    }
+    const { session, afterOffset } = resume;
+    connection.heldBack = { frames: [], bytes: 0 };
+    const routed: unknown[] = [];
+    for (const room of session.rooms) {
+      if (this.index.add(connection.id, room)) routed.push(this.store.joined(connection.id, room));
+    }
+    for (const result of routed) this.track(result);
+    const replayed = after(recovery.missed(session, afterOffset, this.scheduler.now()), (missed) =>
+      this.finishRecovery(connection, session, missed, routed),
+    );
+    if (!(replayed instanceof Promise)) return undefined;
+    return replayed.catch((error: unknown) => {
+      this.logger.error(`recovery of ${connection.id} failed: ${describeError(error)}`);
+      this.finishRecovery(connection, session, null, routed);
+    });
+  }
+
+  private finishRecovery(
+    connection: Connection,
+    session: SuspendedSession,
+    missed: readonly RecordedBroadcast[] | null,
+    routed: readonly unknown[],
+  ): void {
+    const held = connection.heldBack?.frames ?? [];
+    connection.heldBack = undefined;
+    if (connection.closed) return;
+    if (missed === null) {
+      // The log lost part of the gap since the session was taken: start over, like a fresh session.
+      for (const room of session.rooms) {
+        if (this.index.remove(connection.id, room))
+          this.track(this.store.left(connection.id, room));
+      }
+      connection.emit(ReservedEvent.Session, {
+        id: connection.id,
+        token: connection.recoveryToken,
+        offset: this.recovery!.head(),
+        recovered: false,
+        reason: 'history-gone',
+      });
+      return;
+    }
+    connection.recovered = true;
+    connection.emit(ReservedEvent.Session, {
       id: connection.id,
       token: connection.recoveryToken,
-      offset: recovery.offset,
-      recovered: resume.ok,
-    };
-    if (!resume.ok && resume.reason !== null) session.reason = resume.reason;
-    if (resume.ok) delete session.offset;
-    connection.emit(ReservedEvent.Session, session);
-    if (!resume.ok) return;
-    for (const room of resume.session.rooms) {
-      if (this.index.add(connection.id, room)) this.track(this.store.joined(connection.id, room));
+      recovered: true,
+    });
+    let lastOffset = 0;
+    for (const entry of missed) {
+      connection.sendFrame(this.wrappedFrame(entry), false);
+      lastOffset = entry.offset;
     }
-    for (const entry of resume.missed) connection.sendFrame(this.wrappedFrame(entry), false);
+    for (const frame of held) {
+      if (frame.offset === undefined || frame.offset > lastOffset) {
+        connection.sendFrame(frame.bytes, frame.volatile);
+      }
+    }
     // The rooms saw this connection leave: announce it again, after the replay, so that the fresh
     // member list it gets supersedes the replayed presence changes.
-    for (const room of resume.session.rooms) {
-      if (this.presence?.tracks(room)) this.announceJoin(connection, room);
+    const presence = this.presence;
+    if (presence === null) return;
+    const ready = routed.some(isPromiseLike) ? Promise.all(routed) : undefined;
+    for (const room of session.rooms) {
+      if (presence.tracks(room)) this.track(presence.joined(connection, room, ready));
     }
   }
 
   /** A recorded broadcast as recovery-enabled clients receive it: `ws-rooms:m` with its offset. */
-  private wrappedFrame(entry: RecordedBroadcast): Buffer {
+  private wrappedFrame(entry: Pick<RecordedBroadcast, 'offset' | 'message' | 'binary'>): Buffer {
     const head = Buffer.from(`${this.options.prefix}${ReservedEvent.Message};0;${entry.offset};`);
     return frameMessage(Buffer.concat([head, entry.message]), entry.binary);
   }
@@ -771,33 +869,58 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     isVolatile: boolean,
   ): void {
     const broadcast: OutboundBroadcast = { message, binary, rooms, except, volatile: isVolatile };
+    // A sequenced log numbers the broadcast cluster-wide and delivers it back here with its offset.
+    if (!isVolatile && this.recovery?.sequence?.(broadcast) === true) return;
     this.deliverLocally(broadcast);
     this.store.publish(broadcast);
   }
 
   /** Frames once and queues the same bytes for every local recipient, each once. */
-  deliverLocally(broadcast: OutboundBroadcast): void {
+  deliverLocally(broadcast: OutboundBroadcast, offset?: number): void {
     const frame = frameMessage(broadcast.message, broadcast.binary);
     const isVolatile = broadcast.volatile;
-    // Recovery: non-volatile broadcasts are logged with an offset; opted-in clients get them wrapped.
-    let wrapped: Buffer | undefined;
-    let entry: RecordedBroadcast | undefined;
-    if (this.recovery !== null && !isVolatile) {
-      const { message, binary, rooms, except } = broadcast;
-      const offset = this.recovery.record(message, binary, rooms, except, this.scheduler.now());
-      entry = { offset, at: 0, message, binary, rooms, except };
+    // Recovery: logged broadcasts have an offset, and opted-in clients get them wrapped with it.
+    if (offset === undefined && !isVolatile && this.recovery?.record !== undefined) {
+      offset = this.recovery.record(broadcast, this.scheduler.now());
     }
+    let wrapped: Buffer | undefined;
     const queuedBefore = this.stats.messagesOut;
     this.forEachRecipient(broadcast.rooms, broadcast.except, (connection) => {
       let bytes = frame;
-      if (entry !== undefined && connection.recoveryToken !== undefined) {
-        bytes = wrapped ??= this.wrappedFrame(entry);
+      if (offset !== undefined && connection.recoveryToken !== undefined) {
+        bytes = wrapped ??= this.wrappedFrame({ offset, ...broadcast });
       }
+      if (connection.heldBack !== undefined)
+        return this.holdBack(connection, bytes, offset, isVolatile);
       if (connection.sendFrame(bytes, isVolatile)) this.stats.messagesOut++;
       else if (isVolatile) this.stats.volatileDrops++;
     });
     // Once per broadcast, not per recipient (recovery-wrapped copies are a few bytes longer).
     this.stats.bytesOut += (this.stats.messagesOut - queuedBefore) * frame.length;
+  }
+
+  /**
+   * Keeps a broadcast for a connection whose replay is still being read; bounded like a send queue.
+   */
+  private holdBack(
+    connection: Connection,
+    bytes: Buffer,
+    offset: number | undefined,
+    isVolatile: boolean,
+  ): void {
+    const heldBack = connection.heldBack!;
+    if (heldBack.bytes + bytes.length > this.options.maxBufferedBytes) {
+      if (isVolatile) this.stats.volatileDrops++;
+      else
+        this.cutSlowConsumer(
+          connection,
+          'held-back messages over maxBufferedBytes during recovery',
+        );
+      return;
+    }
+    heldBack.frames.push({ bytes, offset, volatile: isVolatile });
+    heldBack.bytes += bytes.length;
+    this.stats.messagesOut++;
   }
 
   /**
@@ -918,39 +1041,38 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
       );
     }
     this.index.add(connection.id, room);
-    if (this.presence?.tracks(room)) this.announceJoin(connection, room);
-    return this.settle(this.store.joined(connection.id, room));
+    const routed = this.store.joined(connection.id, room);
+    if (this.presence?.tracks(room)) this.track(this.presence.joined(connection, room, routed));
+    return this.settle(routed);
   }
 
-  /** Presence: the room hears of the new member, the member gets the room's list. */
-  private announceJoin(connection: Connection, room: string): void {
-    const member = this.presence!.add(connection, room);
-    this.broadcastFrom(connection.id)
-      .to(room)
-      .except(connection.id)
-      .emit(ReservedEvent.Presence, { room, joined: member });
-    connection.emit(ReservedEvent.Presence, { room, members: this.presence!.members(room) });
+  /** Members with metadata of a presence-tracked room, on every node. */
+  presenceOf(room: string): Promise<ClusterQueryResult<PresenceMember[]>> {
+    if (this.presence === null) return Promise.resolve({ value: [], partial: false });
+    return this.presence.members(room);
   }
 
-  private announceLeave(connectionId: string, room: string): void {
-    if (!this.presence!.remove(connectionId, room)) return;
-    this.broadcastFrom(connectionId)
-      .to(room)
-      .emit(ReservedEvent.Presence, { room, left: { id: connectionId } });
-  }
-
-  /** Members with metadata of a presence-tracked room (this node). */
-  presenceOf(room: string): PresenceMember[] {
-    return this.presence?.members(room) ?? [];
-  }
+  /** How presence reaches clients: room broadcasts, and direct sends to a local connection. */
+  private readonly presenceOutlet: PresenceOutlet = {
+    toRoom: (room, payload, except) => {
+      const operator = this.broadcastFrom(except ?? undefined).to(room);
+      (except === null ? operator : operator.except(except)).emit(ReservedEvent.Presence, payload);
+    },
+    toConnection: (connectionId, payload) => {
+      const connection = this.connections.get(connectionId);
+      if (connection !== undefined && !connection.closed) {
+        connection.emit(ReservedEvent.Presence, payload as unknown as EmitValue);
+      }
+    },
+    failed: (error) => this.logger.error(`presence store failed: ${describeError(error)}`),
+  };
 
   /** Leaves a room (a no-op when not a member). The promise never rejects. */
   leave(connection: Connection, room: string): Promise<void> {
     assertRoomName(room);
     if (!this.index.remove(connection.id, room)) return RESOLVED;
-    if (this.presence !== null) this.announceLeave(connection.id, room);
-    // The leaver is no longer a member, so the broadcast above missed it: empty its view.
-    if (this.presence?.tracks(room)) connection.emit(ReservedEvent.Presence, { room, members: [] });
+    // The leaver is no longer a member and misses the room's `left`: its view of the room is emptied.
+    if (this.presence !== null) this.track(this.presence.left(connection.id, room, true));
     return this.settle(this.store.left(connection.id, room));
   }
 
@@ -1007,7 +1129,9 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     this.stats.connections = this.connections.size;
     const rooms = this.index.removeAll(connection.id);
     this.track(this.store.disconnected(connection.id, rooms));
-    if (this.presence !== null) for (const room of rooms) this.announceLeave(connection.id, room);
+    if (this.presence !== null) {
+      for (const room of rooms) this.track(this.presence.left(connection.id, room, false));
+    }
     // A connection cut without a deliberate close may come back and recover (see RecoveryLog).
     const deliberate = code === 1000 || (initiator === 'server' && code !== 1006);
     if (connection.recoveryToken !== undefined && !deliberate) {
@@ -1177,8 +1301,9 @@ function ownerKey(principal: unknown): string {
 type ResumeRequest =
   | {
       readonly ok: true;
-      readonly session: import('./recovery-log').SuspendedSession;
-      readonly missed: readonly RecordedBroadcast[];
+      readonly session: SuspendedSession;
+      /** The last offset the client saw. */
+      readonly afterOffset: number;
     }
   | { readonly ok: false; readonly reason: RecoveryFailure | null };
 

@@ -80,9 +80,15 @@ export class RoomsService {
   }
 
   /**
-   * Members with metadata of a room that tracks presence (the `presence` option), on this node.
+   * Members with metadata of a room that tracks presence (the `presence` option), on every node.
+   * Members of a node that died are gone once its heartbeat expired (multi-node).
    */
-  presence(room: string): PresenceMember[] {
+  async presence(room: string): Promise<PresenceMember[]> {
+    return (await this.server.presenceOf(room)).value;
+  }
+
+  /** {@link RoomsService.presence} with the `partial` flag (a node's records could not be read). */
+  presenceDetailed(room: string): Promise<ClusterQueryResult<PresenceMember[]>> {
     return this.server.presenceOf(room);
   }
 

@@ -1,3 +1,5 @@
+import type { PresenceStore } from './presence-store.interface';
+import type { RecoveryStore } from './recovery-store.interface';
 import type { RoomIndex } from './room-index';
 
 /** A broadcast as it travels between nodes: encoded once, never per recipient. */
@@ -39,8 +41,11 @@ export interface LocalNode {
   connectionIds(): IterableIterator<string>;
   /** True when the connection lives on this node. */
   hasConnection(connectionId: string): boolean;
-  /** Delivers a broadcast that another node published to this node's connections. */
-  deliverLocally(broadcast: OutboundBroadcast): void;
+  /**
+   * Delivers a broadcast to this node's connections: one another node published, or, with a
+   * sequenced recovery store, any logged broadcast (this node's own included) with its `offset`.
+   */
+  deliverLocally(broadcast: OutboundBroadcast, offset?: number): void;
   /** Runs a command for a local connection; false when the connection is not here. */
   runLocally(command: RemoteCommand): boolean;
 }
@@ -77,4 +82,22 @@ export interface RoomStore {
   connectionCount(): Promise<ClusterQueryResult<number>>;
   /** Stops the store (called on shutdown). */
   close(): Promise<void>;
+  /**
+   * Presence records shared by every node, for the `presence` option. Without it the server keeps
+   * presence in memory, which is right for one node only.
+   */
+  createPresenceStore?(): PresenceStore;
+  /**
+   * A recovery log shared by every node, for the `recovery` option, so that a client may resume on
+   * any node. Without it the server keeps the log in memory, which is right for one node only.
+   */
+  createRecoveryStore?(options: RecoveryStoreOptions): RecoveryStore;
+}
+
+/** The bounds of a recovery log (the endpoint's `recovery` option, defaults applied). */
+export interface RecoveryStoreOptions {
+  /** How long a cut session may come back, and the oldest broadcast kept (milliseconds). */
+  readonly windowMs: number;
+  /** Most broadcasts kept. */
+  readonly maxMessages: number;
 }

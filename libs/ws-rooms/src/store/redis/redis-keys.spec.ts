@@ -10,5 +10,12 @@ describe('RedisKeys', () => {
     expect(keys.room('a:b')).toBe('app:room:a:b');
     expect(keys.replies('n1')).toBe('app:res:n1');
     expect(keys.node('n1')).toBe('app:node:n1');
+    expect(keys.logged).toBe('app:logged');
+    expect(keys.log).toBe('app:log');
+    expect(keys.logOffset).toBe('app:log-offset');
+    expect(keys.presence('lobby')).toBe('app:presence:lobby');
+    expect(keys.presenceVersion('lobby')).toBe('app:presence-version:lobby');
+    expect(keys.presenceRooms('n1')).toBe('app:presence-rooms:n1');
+    expect(keys.session('t')).toBe('app:session:t');
   });
 });

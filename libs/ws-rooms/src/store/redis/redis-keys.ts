@@ -9,9 +9,21 @@ export class RedisKeys {
   readonly requests: string;
   /** The set of node ids that have registered a heartbeat (pruned lazily by queries). */
   readonly nodes: string;
+  /** Recovery: logged broadcasts, each with its offset; every node subscribes (with recovery on). */
+  readonly logged: string;
+  /** Recovery: the stream of logged broadcasts (entry id `<offset>-0`), bounded by count and age. */
+  readonly log: string;
+  /** Recovery: the counter that numbers logged broadcasts. */
+  readonly logOffset: string;
+  /** Presence: the hash of a room's members is this prefix plus the room name. */
+  readonly presencePrefix: string;
+  /** Presence: the version counter of a room is this prefix plus the room name. */
+  readonly presenceVersionPrefix: string;
   private readonly roomPrefix: string;
   private readonly replyPrefix: string;
   private readonly nodePrefix: string;
+  private readonly presenceNodePrefix: string;
+  private readonly sessionPrefix: string;
 
   constructor(readonly prefix: string) {
     this.all = `${prefix}:all`;
@@ -20,6 +32,33 @@ export class RedisKeys {
     this.roomPrefix = `${prefix}:room:`;
     this.replyPrefix = `${prefix}:res:`;
     this.nodePrefix = `${prefix}:node:`;
+    this.logged = `${prefix}:logged`;
+    this.log = `${prefix}:log`;
+    this.logOffset = `${prefix}:log-offset`;
+    this.presencePrefix = `${prefix}:presence:`;
+    this.presenceVersionPrefix = `${prefix}:presence-version:`;
+    this.presenceNodePrefix = `${prefix}:presence-rooms:`;
+    this.sessionPrefix = `${prefix}:session:`;
+  }
+
+  /** Presence: the hash of a room's members (field: connection id). */
+  presence(room: string): string {
+    return this.presencePrefix + room;
+  }
+
+  /** Presence: the room's version counter. */
+  presenceVersion(room: string): string {
+    return this.presenceVersionPrefix + room;
+  }
+
+  /** Presence: the set of rooms in which a node recorded members (read when the node dies). */
+  presenceRooms(nodeId: string): string {
+    return this.presenceNodePrefix + nodeId;
+  }
+
+  /** Recovery: a suspended session (a string with a TTL). */
+  session(token: string): string {
+    return this.sessionPrefix + token;
   }
 
   /**

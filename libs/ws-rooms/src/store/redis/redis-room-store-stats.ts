@@ -35,6 +35,10 @@ export interface RedisRoomStoreStats {
   connectionLosses: number;
   /** Times both connections were ready again after a loss. */
   reconnections: number;
+  /** Broadcasts this node numbered in the recovery log (recovery on). */
+  logged: number;
+  /** Of them, the ones Redis did not take (delivered on this node only, unlogged). */
+  logFailures: number;
 }
 
 /** Fresh counters. */
@@ -56,5 +60,7 @@ export function createRedisStoreStats(): RedisRoomStoreStats {
     heartbeats: 0,
     connectionLosses: 0,
     reconnections: 0,
+    logged: 0,
+    logFailures: 0,
   };
 }

@@ -3,10 +3,13 @@ import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { describeError } from '../../server/describe-error';
 import { type Scheduler, systemScheduler } from '../../server/heartbeat';
+import type { PresenceStore } from '../presence-store.interface';
+import type { RecoveryStore } from '../recovery-store.interface';
 import type {
   ClusterQueryResult,
   LocalNode,
   OutboundBroadcast,
+  RecoveryStoreOptions,
   RemoteCommand,
   RoomStore,
 } from '../room-store.interface';
@@ -24,6 +27,7 @@ import {
   decodeWire,
   encodeBroadcast,
   encodeCommand,
+  encodeLoggedParts,
   encodeReply,
   encodeRequest,
   type WireMessage,
@@ -32,6 +36,10 @@ import {
   WireKind,
 } from './redis-wire';
 import { ReplyCollector } from './reply-collector';
+import { RedisPresenceStore } from './redis-presence-store';
+import { RedisRecoveryStore } from './redis-recovery-store';
+import { SEQUENCE_BROADCAST } from './redis-scripts';
+import type { RedisStoreContext } from './redis-store-context';
 
 type Logs = Pick<Required<RedisRoomStoreOptions>['logger'], 'log' | 'warn' | 'error'>;
 type State = 'new' | 'starting' | 'running' | 'closed';
@@ -143,6 +151,13 @@ export class RedisRoomStore implements RoomStore {
   private skippedAtGapStart = 0;
   private subNeedsResubscribe = false;
   private recovering = false;
+  /** True once a heartbeat was written: a later one that finds no key means the cluster forgot us. */
+  private registered = false;
+  private presenceStore: RedisPresenceStore | null = null;
+  private recoveryStore: RedisRecoveryStore | null = null;
+  private recoveryOptions: RecoveryStoreOptions | null = null;
+  /** What the presence and recovery parts share with this store. */
+  private readonly context: RedisStoreContext;
 
   /**
    * Validates the options; opens nothing (connections open in `start()`, when the endpoint starts).
@@ -154,6 +169,14 @@ export class RedisRoomStore implements RoomStore {
     this.options = resolveRedisStoreOptions(options);
     this.nodeId = this.options.nodeId;
     this.keys = new RedisKeys(this.options.prefix);
+    this.context = {
+      nodeId: this.nodeId,
+      keys: this.keys,
+      readyClient: () =>
+        this.state === 'running' && this.pub?.status === 'ready' ? this.pub : null,
+      liveNodes: () => this.liveNodes(),
+      failure: (kind, message) => this.failure(kind, message),
+    };
     this.logger = options.logger ?? new Logger('WsRooms:redis');
     this.scheduler = options.scheduler ?? systemScheduler;
     this.RedisClass = this.options.url !== undefined ? loadIoredis() : null;
@@ -196,6 +219,8 @@ export class RedisRoomStore implements RoomStore {
     for (const channel of [this.keys.all, this.keys.requests, this.keys.replies(this.nodeId)]) {
       subscriptions.add(channel);
     }
+    // Logged broadcasts reach every node in one order, hence one channel for all of them.
+    if (this.recoveryStore !== null) subscriptions.add(this.keys.logged);
     for (const id of node.connectionIds()) {
       this.localConnections++;
       subscriptions.add(this.keys.room(id));
@@ -221,9 +246,18 @@ export class RedisRoomStore implements RoomStore {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     const { pub, sub } = this;
-    this.state = 'closed';
     this.heartbeatTimer?.cancel();
     this.heartbeatTimer = null;
+    // Members whose leave did not reach Redis must not outlive this node (the others would show them
+    // until the heartbeat expires). Done before the state changes: the presence store needs it running.
+    if (this.presenceStore !== null && this.state === 'running') {
+      await bounded(this.presenceStore.forgetNode(this.nodeId), this.options.requestTimeout).catch(
+        () => undefined,
+      );
+    }
+    // A concurrent close() finished meanwhile.
+    if ((this.state as State) === 'closed') return;
+    this.state = 'closed';
     for (const collector of [...this.pending.values()]) collector.abort();
     if (pub !== null && pub.status === 'ready') {
       const leave = pub
@@ -272,6 +306,71 @@ export class RedisRoomStore implements RoomStore {
     this.localConnections = Math.max(0, this.localConnections - 1);
     this.releaseIfUnused(connectionId);
     for (const room of rooms) this.releaseIfUnused(room);
+  }
+
+  // ---- presence and recovery ----
+
+  /**
+   * Presence records in Redis (see {@link RedisPresenceStore}), for the endpoint's `presence`
+   * option: `presence(room)` lists the members of every live node, and the members of a node that
+   * dies are removed (their rooms hear `left`) once its heartbeat expires.
+   */
+  createPresenceStore(): PresenceStore {
+    this.presenceStore ??= new RedisPresenceStore(this.context);
+    return this.presenceStore;
+  }
+
+  /**
+   * A recovery log in Redis Streams (see {@link RedisRecoveryStore}), for the endpoint's `recovery`
+   * option: a client may resume on any node. Every logged broadcast then goes through Redis, once,
+   * and every node delivers it from there, in one cluster-wide order.
+   */
+  createRecoveryStore(options: RecoveryStoreOptions): RecoveryStore {
+    if (this.state !== 'new') {
+      throw new RedisRoomStoreError(
+        RedisRoomStoreErrorCode.InvalidState,
+        'ws-rooms: createRecoveryStore() must be called before the store starts',
+      );
+    }
+    this.recoveryOptions = options;
+    this.recoveryStore ??= new RedisRecoveryStore(this.context, options, this);
+    return this.recoveryStore;
+  }
+
+  /**
+   * Numbers, logs and publishes a broadcast in one script; every node (this one included) delivers
+   * it when it comes back on `<prefix>:logged`. False when Redis cannot take it now: the server then
+   * delivers it locally, unlogged, as it would without recovery.
+   */
+  sequence(broadcast: OutboundBroadcast): boolean {
+    const options = this.recoveryOptions;
+    if (
+      this.state !== 'running' ||
+      options === null ||
+      !this.bothReady() ||
+      this.gapStartedAt !== null
+    ) {
+      return false;
+    }
+    if (this.unacknowledgedBytes > this.options.maxUnacknowledgedBytes) return false;
+    const { head, body } = encodeLoggedParts(this.nodeId, broadcast);
+    this.stats.logged++;
+    this.unacknowledgedBytes += body.length;
+    SEQUENCE_BROADCAST.run(
+      this.pub!,
+      [this.keys.logOffset, this.keys.log, this.keys.logged],
+      [head, body, options.maxMessages, this.scheduler.now(), options.windowMs],
+    ).then(
+      () => (this.unacknowledgedBytes -= body.length),
+      (error: unknown) => {
+        this.unacknowledgedBytes -= body.length;
+        this.stats.logFailures++;
+        this.failure('log', `logging a broadcast failed: ${describeError(error)}`);
+        // This node's members still get it (unlogged); the other nodes cannot be reached now.
+        this.node?.deliverLocally(broadcast);
+      },
+    );
+    return true;
   }
 
   // ---- broadcasts and commands ----
@@ -394,8 +493,20 @@ export class RedisRoomStore implements RoomStore {
     const live: string[] = [];
     const expired: string[] = [];
     ids.forEach((id, i) => (beats[i] === null ? expired : live).push(id));
-    if (expired.length > 0) pub.srem(this.keys.nodes, ...expired).catch(() => undefined);
+    if (expired.length > 0) this.forgetNodes(expired);
     return live;
+  }
+
+  /** Drops dead nodes from the node set, and their presence members from their rooms. */
+  private forgetNodes(nodeIds: readonly string[]): void {
+    const presence = this.presenceStore;
+    if (presence === null) {
+      this.pub?.srem(this.keys.nodes, ...nodeIds).catch(() => undefined);
+      return;
+    }
+    for (const nodeId of nodeIds) {
+      if (nodeId !== this.nodeId) void presence.forgetNode(nodeId);
+    }
   }
 
   /**
@@ -463,7 +574,8 @@ export class RedisRoomStore implements RoomStore {
         return;
       }
       const message = decoded.message;
-      if (message.nodeId === this.nodeId) {
+      // A logged broadcast is delivered by every node, its origin included (one order for all).
+      if (message.nodeId === this.nodeId && message.kind !== WireKind.Logged) {
         this.stats.echoesIgnored++;
         return;
       }
@@ -489,6 +601,12 @@ export class RedisRoomStore implements RoomStore {
         return;
       case WireKind.Reply:
         this.pending.get(message.reply.id)?.add(message.nodeId, message.reply);
+        return;
+      case WireKind.Logged:
+        if (this.recoveryStore === null) return;
+        this.recoveryStore.observe(message.offset);
+        node.deliverLocally(message.broadcast, message.offset);
+        this.stats.delivered++;
         return;
     }
   }
@@ -583,17 +701,31 @@ export class RedisRoomStore implements RoomStore {
       connections: this.localConnections,
       rooms: node.index.roomCount,
     });
+    let forgotten = false;
     try {
-      await pub
+      const results = await pub
         .multi()
-        .set(this.keys.node(this.nodeId), snapshot, 'PX', this.options.heartbeatTtl)
+        .set(this.keys.node(this.nodeId), snapshot, 'PX', this.options.heartbeatTtl, 'GET')
         .sadd(this.keys.nodes, this.nodeId)
         .exec();
       this.stats.heartbeats++;
+      // No previous heartbeat: Redis restarted empty, or the others took this node for dead.
+      forgotten = this.registered && results?.[0]?.[1] === null;
+      this.registered = true;
     } catch (error) {
       this.failure('heartbeat', `heartbeat failed: ${describeError(error)}`);
     }
     this.updateGauges();
+    const presence = this.presenceStore;
+    if (presence === null || this.state !== 'running') return;
+    if (forgotten || presence.needsResync) {
+      this.logger.warn("the cluster lost this node's presence records: recording them again");
+      await presence.resync();
+    }
+    // Finds (and forgets) nodes that died, even when nobody asks a query.
+    await this.liveNodes().catch((error: unknown) => {
+      this.failure('heartbeat', `reading the live nodes failed: ${describeError(error)}`);
+    });
   }
 
   // ---- connections to Redis ----

@@ -20,6 +20,11 @@ import type { OutboundBroadcast, RemoteCommand } from '../room-store.interface';
  * the origin encoded once are the bytes every node frames, nothing is re-encoded or escaped.
  *
  * **Commands, requests and replies** (rare, small) carry a UTF-8 JSON body after the header.
+ *
+ * A **logged broadcast** (recovery across nodes) carries its offset in ASCII as `<offset>-0;`, then
+ * the broadcast body as above. Redis itself writes the offset in (a script numbers the broadcast,
+ * appends it to the log stream and publishes it in one step), so the node sends the header and the
+ * body separately ({@link encodeLoggedParts}) and the stream stores the very body that is published.
  */
 export const WireKind = {
   /** A broadcast already delivered on its origin node. */
@@ -30,6 +35,8 @@ export const WireKind = {
   Request: 3,
   /** The answer to a command or a request, on the asker's reply channel. */
   Reply: 4,
+  /** A broadcast numbered in the cluster's recovery log, delivered by every node (origin included). */
+  Logged: 5,
 } as const;
 
 /** One of the values of {@link WireKind}. */
@@ -87,6 +94,12 @@ export type WireMessage =
       readonly kind: typeof WireKind.Reply;
       readonly nodeId: string;
       readonly reply: WireReplyBody;
+    }
+  | {
+      readonly kind: typeof WireKind.Logged;
+      readonly nodeId: string;
+      readonly offset: number;
+      readonly broadcast: OutboundBroadcast;
     };
 
 /** Why a message could not be decoded; stable strings, counted and logged by the store. */
@@ -132,15 +145,49 @@ export type WireDecodeResult =
  * @throws RangeError when the node id is empty or longer than 255 bytes
  */
 export function encodeBroadcast(nodeId: string, broadcast: OutboundBroadcast): Buffer {
+  return encodeBroadcastAfter(nodeIdBytes(nodeId), WireKind.Broadcast, broadcast);
+}
+
+/**
+ * The two parts of a logged broadcast: the header (up to the offset, which Redis writes in) and the
+ * body (flags, rooms, excepts, message), which is also what the log stream keeps.
+ * @throws RangeError when the node id is empty or longer than 255 bytes
+ */
+export function encodeLoggedParts(
+  nodeId: string,
+  broadcast: OutboundBroadcast,
+): { readonly head: Buffer; readonly body: Buffer } {
   const node = nodeIdBytes(nodeId);
+  const head = Buffer.allocUnsafe(4 + node.length);
+  writeHeader(head, WireKind.Logged, node);
+  return { head, body: encodeBroadcastAfter(Buffer.alloc(0), null, broadcast) };
+}
+
+/**
+ * Decodes a broadcast body as the log stream keeps it. Never throws; the message is a view into
+ * `body`.
+ */
+export function decodeBroadcastBody(
+  body: Buffer,
+): { ok: true; broadcast: OutboundBroadcast } | { ok: false; error: RedisWireError } {
+  return readBroadcast(body, 0);
+}
+
+/** The header (when `kind` is given) and the body of a broadcast, in one allocation. */
+function encodeBroadcastAfter(
+  node: Buffer,
+  kind: WireKind | null,
+  broadcast: OutboundBroadcast,
+): Buffer {
   const rooms =
     broadcast.rooms === null ? [] : broadcast.rooms.map((room) => Buffer.from(room, 'utf8'));
   const except = broadcast.except.map((room) => Buffer.from(room, 'utf8'));
-  let size = 4 + node.length + 1 + 4 + 4 + broadcast.message.length;
+  const headerSize = kind === null ? 0 : 4 + node.length;
+  let size = headerSize + 1 + 4 + 4 + broadcast.message.length;
   for (const name of rooms) size += 4 + name.length;
   for (const name of except) size += 4 + name.length;
   const out = Buffer.allocUnsafe(size);
-  let at = writeHeader(out, WireKind.Broadcast, node);
+  let at = kind === null ? 0 : writeHeader(out, kind, node);
   let flags = 0;
   if (broadcast.binary) flags |= FLAG_BINARY;
   if (broadcast.volatile) flags |= FLAG_VOLATILE;
@@ -213,12 +260,45 @@ export function decodeWire(data: Buffer): WireDecodeResult {
         const reply = asReply(body);
         return reply === null ? null : { kind, nodeId, reply };
       });
+    case WireKind.Logged:
+      return decodeLogged(data, at, nodeId);
     default:
       return failure(WireErrorCode.UnknownKind, `unknown message kind ${kind}`);
   }
 }
 
 function decodeBroadcast(data: Buffer, start: number, nodeId: string): WireDecodeResult {
+  const read = readBroadcast(data, start);
+  if (!read.ok) return read;
+  return { ok: true, message: { kind: WireKind.Broadcast, nodeId, broadcast: read.broadcast } };
+}
+
+/** The longest `<offset>-0;` field: 16 digits (more than any safe integer) and 3 bytes. */
+const MAX_OFFSET_FIELD = 19;
+
+function decodeLogged(data: Buffer, start: number, nodeId: string): WireDecodeResult {
+  const end = data.indexOf(0x3b, start); // ';'
+  if (end === -1 || end - start > MAX_OFFSET_FIELD) {
+    return failure(WireErrorCode.Truncated, 'logged broadcast without its offset');
+  }
+  const field = data.toString('latin1', start, end);
+  const match = /^([1-9][0-9]*)-0$/.exec(field);
+  const offset = match === null ? Number.NaN : Number(match[1]);
+  if (!Number.isSafeInteger(offset)) {
+    return failure(WireErrorCode.BadBody, `logged broadcast offset ${JSON.stringify(field)}`);
+  }
+  const read = readBroadcast(data, end + 1);
+  if (!read.ok) return read;
+  return {
+    ok: true,
+    message: { kind: WireKind.Logged, nodeId, offset, broadcast: read.broadcast },
+  };
+}
+
+function readBroadcast(
+  data: Buffer,
+  start: number,
+): { ok: true; broadcast: OutboundBroadcast } | { ok: false; error: RedisWireError } {
   if (data.length < start + 1) return failure(WireErrorCode.Truncated, 'broadcast flags missing');
   const flags = data[start];
   if ((flags & ~KNOWN_FLAGS) !== 0)
@@ -238,7 +318,7 @@ function decodeBroadcast(data: Buffer, start: number, nodeId: string): WireDecod
     rooms: everyone ? null : rooms.names,
     except: except.names,
   };
-  return { ok: true, message: { kind: WireKind.Broadcast, nodeId, broadcast } };
+  return { ok: true, broadcast };
 }
 
 function nodeIdBytes(nodeId: string): Buffer {
@@ -380,7 +460,7 @@ function isRequestId(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) > 0;
 }
 
-function failure(code: WireErrorCode, message: string): WireDecodeResult {
+function failure(code: WireErrorCode, message: string): { ok: false; error: RedisWireError } {
   return { ok: false, error: new RedisWireError(code, message) };
 }
 

@@ -1,0 +1,103 @@
+import type { MaybePromise } from './presence-store.interface';
+import type { OutboundBroadcast } from './room-store.interface';
+
+/** One broadcast kept for recovery, with its offset in the log. */
+export interface RecordedBroadcast {
+  /** Position in the log: positive, increasing by one per logged broadcast. */
+  readonly offset: number;
+  /** When it was logged (milliseconds, the logging node's clock). */
+  readonly at: number;
+  readonly message: Buffer;
+  readonly binary: boolean;
+  readonly rooms: readonly string[] | null;
+  readonly except: readonly string[];
+}
+
+/** A connection that went away and may come back within the window. */
+export interface SuspendedSession {
+  readonly id: string;
+  readonly token: string;
+  readonly rooms: readonly string[];
+  readonly disconnectedAt: number;
+  /**
+   * Who the session belonged to (the principal, serialised). A token alone must not hand a session,
+   * with rooms that were authorised for someone else, to another principal.
+   */
+  readonly owner: string;
+}
+
+/**
+ * Why a recovery attempt failed (sent to the client in `ws-rooms:session`); `store-unavailable`
+ * when a shared log (Redis) could not be reached.
+ */
+export type RecoveryFailure =
+  | 'unknown-session'
+  | 'expired'
+  | 'history-gone'
+  | 'invalid-offset'
+  | 'id-in-use'
+  | 'store-unavailable';
+
+/** The outcome of taking a session back: the session, or why it cannot be resumed. */
+export type SessionTakeResult =
+  | { readonly ok: true; readonly session: SuspendedSession }
+  | { readonly ok: false; readonly reason: RecoveryFailure };
+
+/**
+ * The memory behind missed-message recovery: a bounded log of broadcasts (count and age) numbered
+ * with offsets, and the sessions of recently cut connections. A client that comes back with its
+ * session token and the last offset it saw gets every later broadcast that reached its rooms, in
+ * order, exactly once, or an explicit failure when the log no longer covers the gap.
+ *
+ * Two ways to number broadcasts:
+ * - **local** (`RecoveryLog`, one node): the server delivers a broadcast and `record`s it in the
+ *   same step;
+ * - **sequenced** (Redis): `sequence` hands the broadcast to the store, which numbers it
+ *   cluster-wide and delivers it back to every node, the origin included, through
+ *   `LocalNode.deliverLocally(broadcast, offset)`, so that every node sees one order.
+ */
+export interface RecoveryStore {
+  /** Called once when the endpoint starts (after the room store). */
+  start?(): MaybePromise<void>;
+  /** The offset of the newest broadcast this node delivered: where a fresh session starts. */
+  head(): number;
+  /** Local numbering: logs a broadcast this node is delivering and returns its offset. */
+  record?(broadcast: OutboundBroadcast, now: number): number;
+  /**
+   * Sequenced numbering: takes a broadcast to number and deliver; false when it cannot now (the
+   * caller then delivers it unlogged).
+   */
+  sequence?(broadcast: OutboundBroadcast): boolean;
+  /** Keeps a cut connection's session for the window. */
+  suspend(session: SuspendedSession): MaybePromise<void>;
+  /**
+   * Takes a suspended session back (at most once) for `owner`, checking the window and that the log
+   * still holds every broadcast after `afterOffset`.
+   */
+  take(
+    token: string,
+    afterOffset: number,
+    owner: string,
+    now: number,
+  ): MaybePromise<SessionTakeResult>;
+  /**
+   * The broadcasts after `afterOffset` that reached the session's rooms or its id, in order; null
+   * when the log lost some of them since `take`.
+   */
+  missed(
+    session: SuspendedSession,
+    afterOffset: number,
+    now: number,
+  ): MaybePromise<readonly RecordedBroadcast[] | null>;
+}
+
+/** True when a recorded broadcast reached a member of `rooms` (its own-id room included). */
+export function reaches(
+  entry: Pick<RecordedBroadcast, 'rooms' | 'except'>,
+  rooms: ReadonlySet<string>,
+): boolean {
+  for (const excluded of entry.except) if (rooms.has(excluded)) return false;
+  if (entry.rooms === null) return true;
+  for (const room of entry.rooms) if (rooms.has(room)) return true;
+  return false;
+}

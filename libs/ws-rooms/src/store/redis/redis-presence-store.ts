@@ -1,0 +1,191 @@
+import { describeError } from '../../server/describe-error';
+import type {
+  PresenceMember,
+  PresenceSnapshot,
+  PresenceStore,
+  PresenceStoreEvents,
+} from '../presence-store.interface';
+import { FORGET_NODE, PRESENCE_ADD, PRESENCE_READ, PRESENCE_REMOVE } from './redis-scripts';
+import type { RedisStoreContext } from './redis-store-context';
+
+/** How long a room's version outlives its last member (a joiner may still hold newer changes). */
+const EMPTY_ROOM_VERSION_TTL = 10 * 60_000;
+
+/**
+ * Presence records in Redis, shared by every node:
+ * - `<prefix>:presence:<room>`, a hash: connection id → `<join version>:{"n":<node id>,"m":<meta>}`;
+ * - `<prefix>:presence-version:<room>`, the room's version counter;
+ * - `<prefix>:presence-rooms:<node id>`, the rooms in which a node recorded members.
+ *
+ * Each change is one Lua script (atomic), so versions and records never disagree. When a node's
+ * heartbeat expires, the first node to notice removes its members (one atomic script: each member is
+ * removed once however many nodes notice) and the rooms hear `left`. A list read for `presence()`
+ * leaves out members of nodes that are no longer live, even before they are removed.
+ *
+ * While Redis is unreachable, changes are kept for this node only and answers are `partial`, with
+ * this node's members and no version; once Redis is back the node records its members again.
+ */
+export class RedisPresenceStore implements PresenceStore {
+  private events: PresenceStoreEvents | null = null;
+  /** This node's members, for partial answers while Redis is away. */
+  private readonly local = new Map<string, Map<string, PresenceMember>>();
+  private changesLost = false;
+
+  constructor(private readonly context: RedisStoreContext) {}
+
+  attach(events: PresenceStoreEvents): void {
+    this.events = events;
+  }
+
+  /** True when a change could not reach Redis: the node must record its members again. */
+  get needsResync(): boolean {
+    return this.changesLost;
+  }
+
+  async add(room: string, member: PresenceMember): Promise<PresenceSnapshot> {
+    this.remember(room, member);
+    const { keys, nodeId } = this.context;
+    const client = this.context.readyClient();
+    if (client !== null) {
+      try {
+        const reply = (await PRESENCE_ADD.run(
+          client,
+          [keys.presence(room), keys.presenceVersion(room), keys.presenceRooms(nodeId)],
+          [member.id, JSON.stringify({ n: nodeId, m: member.meta }), room],
+        )) as [number, string[]];
+        return { members: readMembers(reply[1], null), version: Number(reply[0]), partial: false };
+      } catch (error) {
+        this.context.failure('presence', `recording presence failed: ${describeError(error)}`);
+      }
+    }
+    this.changesLost = true;
+    return this.localSnapshot(room);
+  }
+
+  async remove(room: string, connectionId: string): Promise<number | null> {
+    const members = this.local.get(room);
+    const known = members?.delete(connectionId) === true;
+    if (members?.size === 0) this.local.delete(room);
+    const { keys } = this.context;
+    const client = this.context.readyClient();
+    if (client !== null) {
+      try {
+        const version = await PRESENCE_REMOVE.run(
+          client,
+          [keys.presence(room), keys.presenceVersion(room)],
+          [connectionId, EMPTY_ROOM_VERSION_TTL],
+        );
+        return version === null ? null : Number(version);
+      } catch (error) {
+        this.context.failure('presence', `removing presence failed: ${describeError(error)}`);
+      }
+    }
+    this.changesLost = true;
+    return known ? 0 : null;
+  }
+
+  async snapshot(room: string): Promise<PresenceSnapshot> {
+    const { keys } = this.context;
+    const client = this.context.readyClient();
+    if (client !== null) {
+      try {
+        const [reply, live] = await Promise.all([
+          PRESENCE_READ.run(
+            client,
+            [keys.presence(room), keys.presenceVersion(room)],
+            [],
+          ) as Promise<[number, string[]]>,
+          this.context.liveNodes(),
+        ]);
+        const alive = new Set(live);
+        alive.add(this.context.nodeId);
+        return { members: readMembers(reply[1], alive), version: Number(reply[0]), partial: false };
+      } catch (error) {
+        this.context.failure('presence', `reading presence failed: ${describeError(error)}`);
+      }
+    }
+    return this.localSnapshot(room);
+  }
+
+  /**
+   * Removes the members a node recorded and tells their rooms: for a node whose heartbeat expired,
+   * and for this node itself before it records its members again. Also drops the node from the
+   * node set. Resolves false when Redis could not be reached.
+   */
+  async forgetNode(nodeId: string): Promise<boolean> {
+    const client = this.context.readyClient();
+    if (client === null) return false;
+    const { keys } = this.context;
+    let removed: (string | number)[];
+    try {
+      removed = (await FORGET_NODE.run(
+        client,
+        [keys.nodes, keys.presenceRooms(nodeId)],
+        [nodeId, keys.presencePrefix, keys.presenceVersionPrefix, EMPTY_ROOM_VERSION_TTL],
+      )) as (string | number)[];
+    } catch (error) {
+      this.context.failure('presence', `forgetting node ${nodeId} failed: ${describeError(error)}`);
+      return false;
+    }
+    for (let i = 0; i + 2 < removed.length; i += 3) {
+      this.events?.removed(String(removed[i]), String(removed[i + 1]), Number(removed[i + 2]));
+    }
+    return true;
+  }
+
+  /**
+   * The cluster may have lost (or kept stale) records of this node: Redis restarted, the node was
+   * taken for dead while frozen, or a change failed. Clears them and records every member again.
+   */
+  async resync(): Promise<void> {
+    this.changesLost = false;
+    if (!(await this.forgetNode(this.context.nodeId))) {
+      this.changesLost = true;
+      return;
+    }
+    this.events?.lost();
+  }
+
+  private remember(room: string, member: PresenceMember): void {
+    let members = this.local.get(room);
+    if (members === undefined) {
+      members = new Map();
+      this.local.set(room, members);
+    }
+    members.set(member.id, member);
+  }
+
+  private localSnapshot(room: string): PresenceSnapshot {
+    const members = this.local.get(room);
+    return {
+      members: members === undefined ? [] : [...members.values()],
+      version: 0,
+      partial: true,
+    };
+  }
+}
+
+/** Reads hash fields and values into members in join order, keeping those of `alive` nodes. */
+function readMembers(flat: readonly string[], alive: ReadonlySet<string> | null): PresenceMember[] {
+  const members: { member: PresenceMember; joined: number }[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const value = flat[i + 1];
+    const colon = value.indexOf(':');
+    try {
+      const record = JSON.parse(value.slice(colon + 1)) as { n?: unknown; m?: unknown };
+      if (alive !== null && !alive.has(String(record.n))) continue;
+      const meta =
+        typeof record.m === 'object' && record.m !== null
+          ? (record.m as Record<string, unknown>)
+          : {};
+      members.push({
+        member: { id: flat[i], meta: Object.freeze(meta) },
+        joined: Number(value.slice(0, colon)),
+      });
+    } catch {
+      // A value another program wrote: not a member.
+    }
+  }
+  members.sort((a, b) => a.joined - b.joined);
+  return members.map((entry) => entry.member);
+}

@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/** One argument of a script: keys and arguments travel as strings or raw bytes. */
+export type ScriptArgument = string | Buffer | number;
+
+/**
+ * A Lua script run with `EVALSHA`, falling back to `EVAL` once when Redis does not know it yet (a
+ * fresh or restarted server), so that the script text crosses the network rarely.
+ */
+export class RedisScript {
+  private readonly sha: string;
+
+  constructor(
+    /** Name, for error messages. */
+    readonly name: string,
+    private readonly lua: string,
+  ) {
+    this.sha = createHash('sha1').update(lua).digest('hex');
+  }
+
+  /** Runs the script; the reply is as Redis gives it (strings as strings). */
+  async run(
+    client: Redis,
+    keys: readonly string[],
+    args: readonly ScriptArgument[],
+  ): Promise<unknown> {
+    try {
+      return await client.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!isNoScript(error)) throw error;
+      return client.eval(this.lua, keys.length, ...keys, ...args);
+    }
+  }
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+/**
+ * Numbers a broadcast, appends it to the log stream and publishes it, in one atomic step: every
+ * node receives logged broadcasts in offset order, and the log holds exactly what was published.
+ * The log is bounded by count (`MAXLEN`) and by age: entries older than the window are trimmed
+ * from the head, a bounded batch per call, and an idle log expires whole.
+ *
+ * KEYS: offset counter, log stream, logged channel.
+ * ARGV: wire header, broadcast body, max entries, now (ms), window (ms).
+ * Returns the offset.
+ */
+export const SEQUENCE_BROADCAST = new RedisScript(
+  'sequence-broadcast',
+  `
+local offset = redis.call('INCR', KEYS[1])
+local id = string.format('%d-0', offset)
+redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], id, 't', ARGV[4], 'd', ARGV[2])
+local cutoff = tonumber(ARGV[4]) - tonumber(ARGV[5])
+local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
+if #first > 0 and tonumber(first[1][2][2]) < cutoff then
+  local batch = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 64)
+  local keep = nil
+  for _, entry in ipairs(batch) do
+    if tonumber(entry[2][2]) >= cutoff then keep = entry[1] break end
+  end
+  if keep == nil then
+    local last = batch[#batch][1]
+    keep = string.format('%d-0', tonumber(string.sub(last, 1, string.find(last, '-', 1, true) - 1)) + 1)
+  end
+  redis.call('XTRIM', KEYS[2], 'MINID', keep)
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+redis.call('PUBLISH', KEYS[3], ARGV[1] .. id .. ';' .. ARGV[2])
+return offset
+`,
+);
+
+/**
+ * Takes a suspended session back for its owner, once, and checks that the log still holds every
+ * broadcast after the client's offset (offsets are contiguous, so the entry right after it must
+ * be there, and not older than the window).
+ *
+ * KEYS: session key, offset counter, log stream.
+ * ARGV: owner, offset the client saw (-1 when it sent none that is valid), the id of the entry after
+ * it, now (ms), window (ms).
+ * Returns `{ 'ok', session JSON }` or `{ reason }`.
+ */
+export const TAKE_SESSION = new RedisScript(
+  'take-session',
+  `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {'unknown-session'} end
+local ok, session = pcall(cjson.decode, raw)
+if not ok or type(session) ~= 'table' or session.owner ~= ARGV[1] then return {'unknown-session'} end
+redis.call('DEL', KEYS[1])
+local now = tonumber(ARGV[4])
+local window = tonumber(ARGV[5])
+if now - tonumber(session.disconnectedAt) > window then return {'expired'} end
+local head = tonumber(redis.call('GET', KEYS[2]) or '0')
+local after = tonumber(ARGV[2])
+if after < 0 or after > head then return {'invalid-offset'} end
+if after < head then
+  local next = redis.call('XRANGE', KEYS[3], ARGV[3], '+', 'COUNT', 1)
+  if #next == 0 or next[1][1] ~= ARGV[3] or tonumber(next[1][2][2]) < now - window then
+    return {'history-gone'}
+  end
+end
+return {'ok', raw}
+`,
+);
+
+/**
+ * Records a presence member and reads the room, in one step: the version of the join and every
+ * member recorded before it. The room's version key outlives an empty room for a while (`PEXPIRE`
+ * when it empties, `PERSIST` here), so that versions never go back while a client may hold them.
+ *
+ * KEYS: room hash, room version, the node's presence rooms.
+ * ARGV: connection id, record JSON (`{"n":node,"m":meta}`), room.
+ * Returns `{ version, hash fields and values... }`; each value is `<join version>:<record JSON>`.
+ */
+export const PRESENCE_ADD = new RedisScript(
+  'presence-add',
+  `
+local version = redis.call('INCR', KEYS[2])
+redis.call('PERSIST', KEYS[2])
+redis.call('HSET', KEYS[1], ARGV[1], string.format('%d', version) .. ':' .. ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[3])
+return {version, redis.call('HGETALL', KEYS[1])}
+`,
+);
+
+/**
+ * Removes a presence member. KEYS: room hash, room version. ARGV: connection id, version TTL (ms)
+ * once the room is empty. Returns the version of the removal, or nil when it was not recorded.
+ */
+export const PRESENCE_REMOVE = new RedisScript(
+  'presence-remove',
+  `
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return nil end
+local version = redis.call('INCR', KEYS[2])
+if redis.call('HLEN', KEYS[1]) == 0 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+return version
+`,
+);
+
+/** Reads a room's members and version together. KEYS: room hash, room version. */
+export const PRESENCE_READ = new RedisScript(
+  'presence-read',
+  `
+return {tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('HGETALL', KEYS[1])}
+`,
+);
+
+/**
+ * Forgets a node: drops it from the node set and removes its presence members from every room it
+ * recorded members in. Atomic, so that several nodes noticing the death at once remove each
+ * member once: the first run takes them all, the others find nothing.
+ *
+ * KEYS: node set, the node's presence rooms.
+ * ARGV: node id, room hash prefix, room version prefix, version TTL (ms) once a room is empty.
+ * Returns a flat list `room, connection id, version, ...` of the removals.
+ */
+export const FORGET_NODE = new RedisScript(
+  'forget-node',
+  `
+redis.call('SREM', KEYS[1], ARGV[1])
+local removed = {}
+for _, room in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local hash = ARGV[2] .. room
+  local entries = redis.call('HGETALL', hash)
+  for i = 1, #entries, 2 do
+    local value = entries[i + 1]
+    local colon = string.find(value, ':', 1, true)
+    local ok, record = pcall(cjson.decode, string.sub(value, (colon or 0) + 1))
+    if ok and type(record) == 'table' and record.n == ARGV[1] then
+      redis.call('HDEL', hash, entries[i])
+      local version = redis.call('INCR', ARGV[3] .. room)
+      table.insert(removed, room)
+      table.insert(removed, entries[i])
+      table.insert(removed, version)
+    end
+  end
+  if redis.call('HLEN', hash) == 0 then redis.call('PEXPIRE', ARGV[3] .. room, ARGV[4]) end
+end
+redis.call('DEL', KEYS[2])
+return removed
+`,
+);

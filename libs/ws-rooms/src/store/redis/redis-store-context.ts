@@ -1,0 +1,17 @@
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from './redis-keys';
+
+/**
+ * What the presence and recovery parts of the Redis store share with the room store: its node id,
+ * its key names, its command connection, its view of the live nodes and its rate-limited log.
+ */
+export interface RedisStoreContext {
+  readonly nodeId: string;
+  readonly keys: RedisKeys;
+  /** The command connection while it is ready, null otherwise (commands would fail at once). */
+  readyClient(): Redis | null;
+  /** The ids of the nodes whose heartbeat is alive (this one included). */
+  liveNodes(): Promise<string[]>;
+  /** Logs a recurring failure at most once per period and kind. */
+  failure(kind: string, message: string): void;
+}
