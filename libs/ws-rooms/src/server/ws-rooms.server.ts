@@ -1042,8 +1042,10 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     }
     this.index.add(connection.id, room);
     const routed = this.store.joined(connection.id, room);
-    if (this.presence?.tracks(room)) this.track(this.presence.joined(connection, room, routed));
-    return this.settle(routed);
+    if (!this.presence?.tracks(room)) return this.settle(routed);
+    // Resolves once presence recorded the member too: `presence(room)` right after lists it.
+    const recorded = this.presence.joined(connection, room, routed);
+    return this.settle(recorded === undefined ? routed : Promise.all([routed, recorded]));
   }
 
   /** Members with metadata of a presence-tracked room, on every node. */
@@ -1072,8 +1074,9 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     assertRoomName(room);
     if (!this.index.remove(connection.id, room)) return RESOLVED;
     // The leaver is no longer a member and misses the room's `left`: its view of the room is emptied.
-    if (this.presence !== null) this.track(this.presence.left(connection.id, room, true));
-    return this.settle(this.store.left(connection.id, room));
+    const forgotten = this.presence?.left(connection.id, room, true);
+    const left = this.store.left(connection.id, room);
+    return this.settle(forgotten === undefined ? left : Promise.all([left, forgotten]));
   }
 
   /** Runs a join/leave/disconnect for a connection here or, through the store, on another node. */
