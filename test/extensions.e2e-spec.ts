@@ -41,7 +41,6 @@ import {
 } from './support/modern-client-waits';
 import { type RunningApp, startApp } from './support/test-app';
 
-
 interface Deferred<T> {
   readonly promise: Promise<T>;
   resolve(value: T): void;

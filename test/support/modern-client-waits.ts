@@ -60,4 +60,3 @@ export function collect(client: WsRoomsClient, event: string): unknown[] {
   client.on(event, (value) => values.push(value));
   return values;
 }
-
