@@ -260,6 +260,54 @@ describe('presence across nodes (Redis)', () => {
   });
 });
 
+describe('broadcast requests across nodes (Redis)', () => {
+  let cluster: ExtensionsCluster;
+  let silent: ProtocolClient | undefined;
+
+  beforeAll(async () => {
+    cluster = await ExtensionsCluster.start(2);
+  });
+  afterEach(async () => {
+    await silent?.close();
+    silent = undefined;
+    await cluster.closeClients();
+  });
+  afterAll(async () => cluster.close());
+
+  it('collects replies, errors and silences from the members of every node', async () => {
+    const alice = cluster.on(0, 'alice');
+    alice.onRequest('vote', (question) => `alice says yes to ${String(question)}`);
+    const bob = cluster.on(1, 'bob');
+    bob.onRequest('vote', (question) => Uint8Array.from(Buffer.from(`bob: ${String(question)}`)));
+    const dora = cluster.on(1, 'dora');
+    dora.onRequest('vote', () => {
+      throw new Error('dora refuses');
+    });
+    const notInPoll = cluster.on(1, 'eve');
+    notInPoll.onRequest('vote', () => 'eve should not be asked');
+    for (const member of [alice, bob, dora]) await member.request('join', 'poll');
+    await notInPoll.request('join', 'elsewhere');
+    silent = await ProtocolClient.connect(cluster.nodes[1].wsUrl('/ws?name=silent'));
+    silent.emit('join', 'poll');
+    await silent.nextEvent('join');
+    const ids = Object.fromEntries(
+      ['bob', 'dora', 'silent'].map((name) => [name, cluster.connectionNamed(1, name).id]),
+    );
+    const aliceId = cluster.connectionNamed(0, 'alice').id;
+
+    const started = Date.now();
+    const result = await cluster.rooms(0).to('poll').request('vote', 'lunch', { timeout: 400 });
+    expect(result.partial).toBe(false);
+    expect(result.replies.get(aliceId)).toBe('alice says yes to lunch');
+    expect(Buffer.from(result.replies.get(ids.bob) as Uint8Array).toString()).toBe('bob: lunch');
+    expect([...result.replies.keys()].sort()).toEqual([aliceId, ids.bob].sort());
+    expect(result.errors.get(ids.dora)).toMatchObject({ message: expect.stringContaining('dora') });
+    expect(result.missing).toEqual([ids.silent]);
+    // The silent member's timeout (400 ms), not the store's margin on top of it.
+    expect(Date.now() - started).toBeLessThan(1400);
+  });
+});
+
 describe('recovery across nodes (Redis Streams)', () => {
   let cluster: ExtensionsCluster;
   let proxy: SwitchingProxy;

@@ -26,6 +26,12 @@ class FakeNode implements LocalNode {
     this.ran.push(command);
     return true;
   };
+  requestLocally = async () => ({
+    replies: new Map<string, unknown>(),
+    errors: new Map<string, { code: string; message: string }>(),
+    missing: [],
+    partial: false,
+  });
 }
 
 describe('RedisRoomStore against a real redis-server (no Nest)', () => {

@@ -78,7 +78,7 @@ class FakeHost implements ConnectionHost {
       binary: undefined as unknown as BroadcastOperator,
       emit: () => undefined,
       emitMessage: () => undefined,
-      request: async () => ({ replies: new Map(), errors: new Map(), missing: [] }),
+      request: async () => ({ replies: new Map(), errors: new Map(), missing: [], partial: false }),
     };
     return operator;
   }

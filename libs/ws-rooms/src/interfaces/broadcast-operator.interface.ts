@@ -28,8 +28,9 @@ export interface BroadcastOperator {
   /** Sends a native message (the bytes unchanged) to every recipient. */
   emitMessage(data: string | Uint8Array): void;
   /**
-   * Sends a request to every recipient on this node and collects their replies until each answered
-   * or the timeout passed. Never rejects: errors and silences are reported per connection.
+   * Sends a request to every recipient, on every node, and collects their replies until each
+   * answered or the timeout passed. Never rejects: errors and silences are reported per connection,
+   * and `partial` tells that a node did not report at all (its members are then in no list).
    */
   request<TReply = unknown>(
     event: string,
@@ -46,4 +47,6 @@ export interface BroadcastRequestResult<TReply = unknown> {
   readonly errors: ReadonlyMap<string, { readonly code: string; readonly message: string }>;
   /** Connections that did not answer within the timeout (or closed first). */
   readonly missing: readonly string[];
+  /** True when a node of a multi-node store did not report its members' answers in time. */
+  readonly partial: boolean;
 }

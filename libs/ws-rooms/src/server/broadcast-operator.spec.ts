@@ -33,7 +33,7 @@ class FakeSink implements BroadcastSink {
     timeout: number | undefined,
   ): Promise<BroadcastRequestResult<unknown>> {
     this.requests.push({ rooms, except, event, value, timeout });
-    return { replies: new Map([['a', 'pong']]), errors: new Map(), missing: ['b'] };
+    return { replies: new Map([['a', 'pong']]), errors: new Map(), missing: ['b'], partial: false };
   }
 
   broadcast(

@@ -87,7 +87,12 @@ export class RoomBroadcastOperator implements BroadcastOperator {
     options?: { readonly timeout?: number },
   ): Promise<BroadcastRequestResult<TReply>> {
     if (this.rooms !== null && this.rooms.length === 0) {
-      return Promise.resolve({ replies: new Map(), errors: new Map(), missing: [] });
+      return Promise.resolve({
+        replies: new Map(),
+        errors: new Map(),
+        missing: [],
+        partial: false,
+      });
     }
     return this.sink.requestAll(
       this.rooms,

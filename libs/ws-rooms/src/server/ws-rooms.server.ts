@@ -21,7 +21,12 @@ import { type DecodedValue, type EmitValue, MessageCodec } from '../protocol/mes
 import { ReservedEvent, RESERVED_EVENT_PREFIX } from '../protocol/protocol.constants';
 import { MemoryRoomStore } from '../store/memory-room-store';
 import { RoomIndex } from '../store/room-index';
-import type { OutboundBroadcast, RemoteCommand, RoomStore } from '../store/room-store.interface';
+import type {
+  OutboundBroadcast,
+  OutboundRequest,
+  RemoteCommand,
+  RoomStore,
+} from '../store/room-store.interface';
 import { RoomBroadcastOperator, type BroadcastSink } from './broadcast-operator';
 import { describeError } from './describe-error';
 import { Heartbeat, type Scheduler, systemScheduler } from './heartbeat';
@@ -210,6 +215,7 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
       hasConnection: (id) => this.connections.has(id),
       deliverLocally: (broadcast, offset) => this.deliverLocally(broadcast, offset),
       runLocally: (command) => this.runLocally(command),
+      requestLocally: (request) => this.requestLocally(request),
     });
     await this.recovery?.start?.();
     this.heartbeat.start();
@@ -966,14 +972,36 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     }
   }
 
-  /** Sends one request to every local recipient and collects what comes back (never rejects). */
+  /**
+   * Sends one request to every recipient, here and (through the store) on the other nodes, and
+   * collects what comes back (never rejects).
+   */
   async requestAll(
     rooms: readonly string[] | null,
     except: readonly string[],
     event: string,
     value: EmitValue,
-    timeout: number | undefined,
+    timeout: number = this.options.requestTimeout,
   ): Promise<BroadcastRequestResult<unknown>> {
+    const request = { rooms, except, event, value, timeout };
+    const remote = this.store.requestRemote?.(request);
+    const local = await this.requestLocally(request);
+    if (remote === undefined) return local;
+    const others = await remote;
+    const replies = new Map([...local.replies, ...others.value.replies]);
+    const errors = new Map([...local.errors, ...others.value.errors]);
+    const missing = [...local.missing, ...others.value.missing];
+    return { replies, errors, missing, partial: others.partial };
+  }
+
+  /** Sends one request to every local recipient and collects what comes back (never rejects). */
+  async requestLocally({
+    rooms,
+    except,
+    event,
+    value,
+    timeout,
+  }: OutboundRequest): Promise<BroadcastRequestResult<unknown>> {
     const recipients: Connection[] = [];
     this.forEachRecipient(rooms, except, (connection) => recipients.push(connection));
     const replies = new Map<string, unknown>();
@@ -996,7 +1024,7 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
         ),
       ),
     );
-    return { replies, errors, missing };
+    return { replies, errors, missing, partial: false };
   }
 
   /** Rooms and ids to the set of local connection ids they stand for. */

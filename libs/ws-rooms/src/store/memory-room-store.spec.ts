@@ -12,6 +12,12 @@ function createNode(connectionIds: string[]): LocalNode & { delivered: OutboundB
     hasConnection: (id) => connectionIds.includes(id),
     deliverLocally: (broadcast) => void delivered.push(broadcast),
     runLocally: () => false,
+    requestLocally: async () => ({
+      replies: new Map(),
+      errors: new Map(),
+      missing: [],
+      partial: false,
+    }),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { BroadcastRequestResult } from '../interfaces/broadcast-operator.interface';
+import type { EmitValue } from '../protocol/message-codec';
 import type { PresenceStore } from './presence-store.interface';
 import type { RecoveryStore } from './recovery-store.interface';
 import type { RoomIndex } from './room-index';
@@ -14,6 +16,18 @@ export interface OutboundBroadcast {
   readonly except: readonly string[];
   /** Drop instead of queueing for connections that are already backed up. */
   readonly volatile: boolean;
+}
+
+/** A request to the members of rooms (`to(room).request()`), as it travels between nodes. */
+export interface OutboundRequest {
+  /** Rooms (or connection ids) to reach; `null` means every connection of the endpoint. */
+  readonly rooms: readonly string[] | null;
+  /** Rooms (or connection ids) whose members are skipped. */
+  readonly except: readonly string[];
+  readonly event: string;
+  readonly value: EmitValue;
+  /** Milliseconds each recipient has to answer. */
+  readonly timeout: number;
 }
 
 /** A membership or lifecycle command for a connection that may live on another node. */
@@ -48,6 +62,8 @@ export interface LocalNode {
   deliverLocally(broadcast: OutboundBroadcast, offset?: number): void;
   /** Runs a command for a local connection; false when the connection is not here. */
   runLocally(command: RemoteCommand): boolean;
+  /** Sends a request to this node's recipients and collects their answers (never rejects). */
+  requestLocally(request: OutboundRequest): Promise<BroadcastRequestResult<unknown>>;
 }
 
 /**
@@ -80,6 +96,14 @@ export interface RoomStore {
   roomsOf(connectionId: string): Promise<ClusterQueryResult<string[]>>;
   /** Number of connections across all nodes. */
   connectionCount(): Promise<ClusterQueryResult<number>>;
+  /**
+   * Sends a request to the recipients on the other nodes and merges what they report; `partial`
+   * when a node did not report within the request's timeout (plus the store's own margin). Without
+   * it, `to(room).request()` reaches this node's members only.
+   */
+  requestRemote?(
+    request: OutboundRequest,
+  ): Promise<ClusterQueryResult<BroadcastRequestResult<unknown>>>;
   /** Stops the store (called on shutdown). */
   close(): Promise<void>;
   /**

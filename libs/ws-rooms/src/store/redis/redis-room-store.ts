@@ -5,10 +5,13 @@ import { describeError } from '../../server/describe-error';
 import { type Scheduler, systemScheduler } from '../../server/heartbeat';
 import type { PresenceStore } from '../presence-store.interface';
 import type { RecoveryStore } from '../recovery-store.interface';
+import type { BroadcastRequestResult } from '../../interfaces/broadcast-operator.interface';
+import type { EmitValue } from '../../protocol/message-codec';
 import type {
   ClusterQueryResult,
   LocalNode,
   OutboundBroadcast,
+  OutboundRequest,
   RecoveryStoreOptions,
   RemoteCommand,
   RoomStore,
@@ -30,6 +33,8 @@ import {
   encodeLoggedParts,
   encodeReply,
   encodeRequest,
+  fromWireValue,
+  toWireValue,
   type WireMessage,
   type WireQuery,
   type WireReplyBody,
@@ -473,6 +478,41 @@ export class RedisRoomStore implements RoomStore {
     );
   }
 
+  /**
+   * `to(room).request()` beyond this node: one query to every node, each asks its own recipients
+   * and reports; the wait is the request's timeout plus `requestTimeout` for the reports to travel.
+   */
+  async requestRemote(
+    request: OutboundRequest,
+  ): Promise<ClusterQueryResult<BroadcastRequestResult<unknown>>> {
+    const replies = new Map<string, unknown>();
+    const errors = new Map<string, { code: string; message: string }>();
+    const missing: string[] = [];
+    const { rooms, except, event, timeout } = request;
+    const query: WireQuery = {
+      kind: 'request',
+      rooms,
+      except,
+      event,
+      value: toWireValue(request.value),
+      timeout,
+    };
+    const merge = (reply: WireReplyBody) => {
+      if (reply.report === undefined) return;
+      for (const [who, value] of reply.report.replies) replies.set(who, fromWireValue(value));
+      for (const [who, error] of reply.report.errors) errors.set(who, error);
+      missing.push(...reply.report.missing);
+    };
+    const result = await this.ask(
+      query,
+      merge,
+      () => ({ replies, errors, missing, partial: false }),
+      undefined,
+      timeout + this.options.requestTimeout,
+    );
+    return { value: { ...result.value, partial: result.partial }, partial: result.partial };
+  }
+
   /** Connections on every live node. */
   async connectionCount(): Promise<ClusterQueryResult<number>> {
     let count = this.localCount();
@@ -518,6 +558,7 @@ export class RedisRoomStore implements RoomStore {
     merge: (reply: WireReplyBody) => void,
     value: () => T,
     isFinal?: (reply: WireReplyBody) => boolean,
+    timeout = this.options.requestTimeout,
   ): Promise<ClusterQueryResult<T>> {
     this.requireNode();
     this.stats.queries++;
@@ -527,7 +568,7 @@ export class RedisRoomStore implements RoomStore {
       return { value: value(), partial: true };
     }
     const id = this.nextRequestId++;
-    const collector = this.collect(id, isFinal);
+    const collector = this.collect(id, isFinal, timeout);
     const sent = pub.publish(this.keys.requests, encodeRequest(this.nodeId, id, query));
     this.liveNodes().then(
       (live) => collector.expectNodes(live.filter((nodeId) => nodeId !== this.nodeId)),
@@ -551,8 +592,9 @@ export class RedisRoomStore implements RoomStore {
   private collect(
     id: number,
     isFinal?: (reply: WireReplyBody) => boolean,
+    timeout = this.options.requestTimeout,
   ): ReplyCollector<WireReplyBody> {
-    const collector = new ReplyCollector<WireReplyBody>(this.options.requestTimeout, isFinal, () =>
+    const collector = new ReplyCollector<WireReplyBody>(timeout, isFinal, () =>
       this.pending.delete(id),
     );
     this.pending.set(id, collector);
@@ -597,7 +639,11 @@ export class RedisRoomStore implements RoomStore {
         return;
       case WireKind.Request:
         this.stats.requestsAnswered++;
-        this.reply(message.nodeId, { id: message.id, ...this.localAnswer(message.query) });
+        if (message.query.kind === 'request') {
+          void this.answerRequest(message.nodeId, message.id, message.query, node);
+        } else {
+          this.reply(message.nodeId, { id: message.id, ...this.localAnswer(message.query) });
+        }
         return;
       case WireKind.Reply:
         this.pending.get(message.reply.id)?.add(message.nodeId, message.reply);
@@ -631,7 +677,33 @@ export class RedisRoomStore implements RoomStore {
     this.reply(origin, { id, ran });
   }
 
-  private localAnswer(query: WireQuery): Omit<WireReplyBody, 'id'> {
+  /** Asks this node's recipients of another node's `to(room).request()` and reports their answers. */
+  private async answerRequest(
+    origin: string,
+    id: number,
+    query: Extract<WireQuery, { kind: 'request' }>,
+    node: LocalNode,
+  ): Promise<void> {
+    const { rooms, except, event, timeout } = query;
+    try {
+      const gathered = await node.requestLocally({
+        rooms,
+        except,
+        event,
+        value: fromWireValue(query.value) as EmitValue,
+        timeout,
+      });
+      const replies = [...gathered.replies].map(
+        ([who, value]) => [who, toWireValue(value)] as const,
+      );
+      const report = { replies, errors: [...gathered.errors], missing: gathered.missing };
+      this.reply(origin, { id, report });
+    } catch (error) {
+      this.failure('query', `answering a broadcast request failed: ${describeError(error)}`);
+    }
+  }
+
+  private localAnswer(query: Exclude<WireQuery, { kind: 'request' }>): Omit<WireReplyBody, 'id'> {
     switch (query.kind) {
       case 'members':
         return { list: this.localMembers(query.room) };

@@ -53,22 +53,63 @@ const FLAG_VOLATILE = 2;
 const FLAG_EVERYONE = 4;
 const KNOWN_FLAGS = FLAG_BINARY | FLAG_VOLATILE | FLAG_EVERYONE;
 
+/**
+ * A value of a request or a reply as JSON carries it: the value itself, or bytes in base64 (the
+ * form of the reserved request messages, PROTOCOL.md).
+ */
+export type WireValue = { readonly value: unknown } | { readonly bytes: string };
+
 /** The questions a node can ask the others. */
 export type WireQuery =
   | { readonly kind: 'members'; readonly room: string }
   | { readonly kind: 'rooms' }
   | { readonly kind: 'roomsOf'; readonly connectionId: string }
-  | { readonly kind: 'count' };
+  | { readonly kind: 'count' }
+  | {
+      /** `to(room).request()`: ask your recipients and report what they answered. */
+      readonly kind: 'request';
+      readonly rooms: readonly string[] | null;
+      readonly except: readonly string[];
+      readonly event: string;
+      readonly value: WireValue;
+      readonly timeout: number;
+    };
+
+/** What one node's recipients answered to a `request` query. */
+export interface WireRequestReport {
+  readonly replies: readonly (readonly [string, WireValue])[];
+  readonly errors: readonly (readonly [
+    string,
+    { readonly code: string; readonly message: string },
+  ])[];
+  readonly missing: readonly string[];
+}
 
 /**
  * An answer: `ran` for a command; `list` for `members`/`rooms`/`roomsOf` (`null` from `roomsOf`
- * means "not my connection"); `count` for `count`.
+ * means "not my connection"); `count` for `count`; `report` for `request`.
  */
 export interface WireReplyBody {
   readonly id: number;
   readonly ran?: boolean;
   readonly list?: readonly string[] | null;
   readonly count?: number;
+  readonly report?: WireRequestReport;
+}
+
+/** A value as {@link WireValue} carries it. */
+export function toWireValue(value: unknown): WireValue {
+  if (value instanceof Uint8Array) {
+    return {
+      bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'),
+    };
+  }
+  return { value: value === undefined ? null : value };
+}
+
+/** The value a {@link WireValue} carries (bytes as a Buffer). */
+export function fromWireValue(wire: WireValue): unknown {
+  return 'bytes' in wire ? Buffer.from(wire.bytes, 'base64') : wire.value;
 }
 
 /** A decoded message. */
@@ -418,16 +459,70 @@ function asQuery(value: unknown): WireQuery | null {
     case 'rooms':
     case 'count':
       return { kind: value.kind };
+    case 'request': {
+      const { rooms, except, event, timeout } = value;
+      const wire = asWireValue(value.value);
+      if (
+        (rooms !== null && !isStringArray(rooms)) ||
+        !isStringArray(except) ||
+        !isNonEmptyString(event) ||
+        !Number.isSafeInteger(timeout) ||
+        (timeout as number) <= 0 ||
+        wire === null
+      ) {
+        return null;
+      }
+      return { kind: 'request', rooms, except, event, value: wire, timeout: timeout as number };
+    }
     default:
       return null;
   }
 }
 
+function asWireValue(value: unknown): WireValue | null {
+  if (!isObject(value)) return null;
+  if (typeof value.bytes === 'string') return { bytes: value.bytes };
+  return 'value' in value ? { value: value.value } : null;
+}
+
+function asReport(value: unknown): WireRequestReport | null {
+  if (!isObject(value) || !Array.isArray(value.replies) || !Array.isArray(value.errors))
+    return null;
+  if (!isStringArray(value.missing)) return null;
+  const replies: (readonly [string, WireValue])[] = [];
+  for (const entry of value.replies) {
+    const wire = Array.isArray(entry) && isNonEmptyString(entry[0]) ? asWireValue(entry[1]) : null;
+    if (wire === null) return null;
+    replies.push([entry[0] as string, wire]);
+  }
+  const errors: (readonly [string, { code: string; message: string }])[] = [];
+  for (const entry of value.errors) {
+    if (!Array.isArray(entry) || !isNonEmptyString(entry[0]) || !isObject(entry[1])) return null;
+    const { code, message } = entry[1];
+    if (typeof code !== 'string' || typeof message !== 'string') return null;
+    errors.push([entry[0], { code, message }]);
+  }
+  return { replies, errors, missing: value.missing };
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
 function asReply(body: JsonBody): WireReplyBody | null {
   if (!isRequestId(body.id)) return null;
-  const reply: { id: number; ran?: boolean; list?: string[] | null; count?: number } = {
-    id: body.id,
-  };
+  const reply: {
+    id: number;
+    ran?: boolean;
+    list?: string[] | null;
+    count?: number;
+    report?: WireRequestReport;
+  } = { id: body.id };
+  if (body.report !== undefined) {
+    const report = asReport(body.report);
+    if (report === null) return null;
+    reply.report = report;
+  }
   if (body.ran !== undefined) {
     if (typeof body.ran !== 'boolean') return null;
     reply.ran = body.ran;
