@@ -380,6 +380,45 @@ describe('recovery across nodes (Redis Streams)', () => {
     expect(await cluster.rooms(0).roomsOf(id)).toEqual(['news']);
   });
 
+  it('resumes on another node after its node shut down gracefully (a rolling restart)', async () => {
+    const leaving = await startApp({
+      imports: [
+        extensionsModule(
+          new RedisRoomStore({
+            url: redis.url,
+            prefix: cluster.prefix,
+            nodeId: `${cluster.prefix}-leaving`,
+            ...FAST_HEARTBEAT,
+          }),
+          { windowMs: 10_000, maxMessages: 20 },
+        ),
+      ],
+    });
+    try {
+      proxy.target = leaving.port;
+      const client = recovering('frank');
+      await nextRecovery(client);
+      const id = client.id!;
+      await client.request('join', 'deploys');
+      const said = collect(client, 'said');
+      const fromNode1 = await sender(1);
+      await say(fromNode1, 'deploys', 'before');
+      await eventually(() => said.length === 1, WAIT_MS, 'before');
+
+      proxy.target = cluster.nodes[1].port;
+      const recovery = nextRecovery(client);
+      const closing = leaving.close(); // 1001 to every client
+      await say(fromNode1, 'deploys', 'during');
+      await closing;
+      expect(await recovery).toMatchObject({ status: 'recovered', id });
+      await say(fromNode1, 'deploys', 'after');
+      await eventually(() => said.length >= 3, WAIT_MS, 'during and after');
+      expect(said).toEqual(['before', 'during', 'after']);
+    } finally {
+      await leaving.close();
+    }
+  });
+
   it('signals history-gone when more was said than the log keeps', async () => {
     const client = recovering('bob');
     await nextRecovery(client);

@@ -1163,16 +1163,20 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     if (this.presence !== null) {
       for (const room of rooms) this.track(this.presence.left(connection.id, room, false));
     }
-    // A connection cut without a deliberate close may come back and recover (see RecoveryLog).
-    const deliberate = code === 1000 || (initiator === 'server' && code !== 1006);
+    // A connection cut without a deliberate close may come back and recover (see RecoveryStore).
+    // 1001 (this node going away) is not an end: with a shared log the client resumes elsewhere.
+    const deliberate =
+      code === 1000 || (initiator === 'server' && code !== 1006 && code !== CloseCode.GoingAway);
     if (connection.recoveryToken !== undefined && !deliberate) {
-      this.recovery!.suspend({
-        id: connection.id,
-        token: connection.recoveryToken,
-        rooms,
-        disconnectedAt: this.scheduler.now(),
-        owner: ownerKey(connection.principal),
-      });
+      this.track(
+        this.recovery!.suspend({
+          id: connection.id,
+          token: connection.recoveryToken,
+          rooms,
+          disconnectedAt: this.scheduler.now(),
+          owner: ownerKey(connection.principal),
+        }),
+      );
     }
     const info: DisconnectInfo = { code, reason, initiator };
     for (const hook of this.disconnectHooks)
