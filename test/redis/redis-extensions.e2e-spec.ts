@@ -419,6 +419,46 @@ describe('recovery across nodes (Redis Streams)', () => {
     }
   });
 
+  it('delivers, late but in order, what a node missed while its subscriber reconnected', async () => {
+    // This node waits 400 ms before reconnecting to Redis: broadcasts are published meanwhile.
+    const store = new RedisRoomStore({
+      url: redis.url,
+      prefix: cluster.prefix,
+      nodeId: `${cluster.prefix}-slow`,
+      ...FAST_HEARTBEAT,
+      redisOptions: { retryStrategy: () => 400 },
+    });
+    const slow = await startApp({
+      imports: [extensionsModule(store, { windowMs: 10_000, maxMessages: 20 })],
+    });
+    const admin = new Redis(redis.url);
+    try {
+      const listener = await ProtocolClient.connect(slow.wsUrl('/ws?name=listener'));
+      senders.push(listener);
+      listener.emit('join', 'live');
+      await listener.nextEvent('join');
+      const fromNode1 = await sender(1);
+      await say(fromNode1, 'live', 'l1');
+      await listener.nextEvent('said');
+
+      const clients = (await admin.call('CLIENT', 'LIST')) as string;
+      const subscriber = clients
+        .split('\n')
+        .find((line) => line.includes(`name=${cluster.prefix}:${cluster.prefix}-slow:sub`));
+      expect(subscriber).toBeDefined();
+      const id = /\bid=(\d+)/.exec(subscriber!)![1];
+      await admin.call('CLIENT', 'KILL', 'ID', id);
+      for (const text of ['l2', 'l3', 'l4']) await say(fromNode1, 'live', text);
+      await eventually(() => listener.eventsNamed('said').length === 4, WAIT_MS, 'l2 to l4');
+      expect(listener.eventsNamed('said').map((m) => m.payload)).toEqual(['l1', 'l2', 'l3', 'l4']);
+      expect(store.stats.logCaughtUp).toBe(3);
+      expect(store.stats.logGaps).toBe(0);
+    } finally {
+      admin.disconnect();
+      await slow.close();
+    }
+  });
+
   it('signals history-gone when more was said than the log keeps', async () => {
     const client = recovering('bob');
     await nextRecovery(client);

@@ -9,7 +9,8 @@ import {
 } from '../recovery-store.interface';
 import type { OutboundBroadcast, RecoveryStoreOptions } from '../room-store.interface';
 import { decodeBroadcastBody } from './redis-wire';
-import { TAKE_SESSION } from './redis-scripts';
+import type { Redis } from 'ioredis';
+import { RAISE_LOG_OFFSET, TAKE_SESSION } from './redis-scripts';
 import type { RedisStoreContext } from './redis-store-context';
 
 /**
@@ -39,30 +40,88 @@ export interface BroadcastSequencer {
  */
 export class RedisRecoveryStore implements RecoveryStore {
   private lastSeen = 0;
-  /** Logged broadcasts this node did not receive (pub/sub drops messages while reconnecting). */
-  gaps = 0;
+  /** Logged broadcasts that arrived while a gap was being filled from the stream, in order. */
+  private held: { readonly offset: number; readonly broadcast: OutboundBroadcast }[] | null = null;
 
   constructor(
     private readonly context: RedisStoreContext,
     private readonly options: RecoveryStoreOptions,
     private readonly sequencer: BroadcastSequencer,
+    /** Delivers a logged broadcast to this node's connections. */
+    private readonly deliver: (broadcast: OutboundBroadcast, offset: number) => void,
   ) {}
 
   /** Reads the current offset: fresh sessions start after it. */
   async start(): Promise<void> {
     const client = this.context.readyClient();
     if (client === null) return;
-    this.observe(Number((await client.get(this.context.keys.logOffset)) ?? 0));
+    this.lastSeen = Number((await client.get(this.context.keys.logOffset)) ?? 0);
   }
 
   head(): number {
     return this.lastSeen;
   }
 
-  /** Notes the offset of a logged broadcast this node received. */
-  observe(offset: number): void {
-    if (this.lastSeen > 0 && offset > this.lastSeen + 1) this.gaps++;
-    if (offset > this.lastSeen) this.lastSeen = offset;
+  /**
+   * Delivers a logged broadcast that came through `<prefix>:logged`, in offset order and once.
+   * Pub/sub drops what is published while a subscriber reconnects: a broadcast beyond the next
+   * offset means some were missed, and they are read from the stream and delivered first (those the
+   * stream no longer has are counted in `stats.logGaps`).
+   */
+  receive(offset: number, broadcast: OutboundBroadcast): void {
+    if (this.held !== null) {
+      if (this.held.length < MAX_HELD_DURING_FILL) this.held.push({ offset, broadcast });
+      else this.context.stats.logGaps++;
+      return;
+    }
+    if (offset <= this.lastSeen) return; // already delivered from the stream
+    if (offset > this.lastSeen + 1) {
+      this.held = [{ offset, broadcast }];
+      void this.fill(this.lastSeen + 1, offset - 1);
+      return;
+    }
+    this.lastSeen = offset;
+    this.deliver(broadcast, offset);
+  }
+
+  /**
+   * After the connection to Redis came back: raises the counter to this node's last offset (a
+   * Redis that lost its data must not hand out offsets again) and delivers what was logged while
+   * this node was not listening.
+   */
+  async catchUp(): Promise<void> {
+    const client = this.context.readyClient();
+    if (client === null || this.held !== null) return;
+    const head = Number(
+      await RAISE_LOG_OFFSET.run(client, [this.context.keys.logOffset], [this.lastSeen]),
+    );
+    if (head <= this.lastSeen || this.held !== null) return;
+    this.held = [];
+    await this.fill(this.lastSeen + 1, head);
+  }
+
+  private async fill(from: number, to: number): Promise<void> {
+    let entries: StreamEntry[] = [];
+    const client = this.context.readyClient();
+    try {
+      if (client !== null) entries = await readEntries(client, this.context.keys.log, from, to);
+    } catch (error) {
+      this.context.failure('log', `reading missed broadcasts failed: ${describeError(error)}`);
+    }
+    for (const entry of entries) {
+      if (entry.offset <= this.lastSeen) continue;
+      this.context.stats.logGaps += entry.offset - this.lastSeen - 1;
+      this.lastSeen = entry.offset;
+      this.context.stats.logCaughtUp++;
+      this.deliver(entry.broadcast, entry.offset);
+    }
+    if (this.lastSeen < to) {
+      this.context.stats.logGaps += to - this.lastSeen;
+      this.lastSeen = to;
+    }
+    const held = this.held ?? [];
+    this.held = null;
+    for (const { offset, broadcast } of held) this.receive(offset, broadcast);
   }
 
   sequence(broadcast: OutboundBroadcast): boolean {
@@ -130,33 +189,52 @@ export class RedisRecoveryStore implements RecoveryStore {
     const { keys } = this.context;
     // The counter first: an entry logged after it is read still shows in the range read next.
     const head = Number((await client.get(keys.logOffset)) ?? 0);
-    const entries = await client.xrangeBuffer(keys.log, `${afterOffset + 1}`, '+');
+    const entries = await readEntries(client, keys.log, afterOffset + 1, '+');
     if (head > afterOffset) {
       const first = entries[0];
-      if (first === undefined || first[0].toString('latin1') !== `${afterOffset + 1}-0`)
-        return null;
-      if (Number(fieldOf(first[1], 't')) < now - this.options.windowMs) return null;
+      if (first === undefined || first.offset !== afterOffset + 1) return null;
+      if (first.at < now - this.options.windowMs) return null;
     }
     const rooms = new Set(session.rooms);
     rooms.add(session.id);
     const missed: RecordedBroadcast[] = [];
-    for (const [id, fields] of entries) {
-      const body = fieldOf(fields, 'd');
-      if (body === undefined) continue;
-      const decoded = decodeBroadcastBody(body);
-      if (!decoded.ok || !reaches(decoded.broadcast, rooms)) continue;
-      const { message, binary, rooms: targets, except } = decoded.broadcast;
-      missed.push({
-        offset: Number(id.toString('latin1').split('-', 1)[0]),
-        at: Number(fieldOf(fields, 't')),
-        message,
-        binary,
-        rooms: targets,
-        except,
-      });
+    for (const { offset, at, broadcast } of entries) {
+      if (reaches(broadcast, rooms)) missed.push({ offset, at, ...broadcast });
     }
     return missed;
   }
+}
+
+/** Most broadcasts held back while a gap is filled (beyond, they are dropped and counted). */
+const MAX_HELD_DURING_FILL = 10_000;
+
+/** A decoded entry of the log stream. */
+interface StreamEntry {
+  readonly offset: number;
+  readonly at: number;
+  readonly broadcast: OutboundBroadcast;
+}
+
+/** Reads and decodes the log entries with offsets from `from` to `to`; undecodable ones are skipped. */
+async function readEntries(
+  client: Redis,
+  log: string,
+  from: number,
+  to: number | '+',
+): Promise<StreamEntry[]> {
+  const raw = await client.xrangeBuffer(log, `${from}`, `${to}`);
+  const entries: StreamEntry[] = [];
+  for (const [id, fields] of raw) {
+    const body = fieldOf(fields, 'd');
+    const decoded = body === undefined ? null : decodeBroadcastBody(body);
+    if (decoded === null || !decoded.ok) continue;
+    entries.push({
+      offset: Number(id.toString('latin1').split('-', 1)[0]),
+      at: Number(fieldOf(fields, 't')),
+      broadcast: decoded.broadcast,
+    });
+  }
+  return entries;
 }
 
 /** A field of a stream entry (`[name, value, name, value, ...]`). */

@@ -39,6 +39,13 @@ export interface RedisRoomStoreStats {
   logged: number;
   /** Of them, the ones Redis did not take (delivered on this node only, unlogged). */
   logFailures: number;
+  /**
+   * Logged broadcasts this node never delivered: missed while its subscriber reconnected and already
+   * trimmed from the log when it looked (missed ones still in the log are delivered late, in order).
+   */
+  logGaps: number;
+  /** Logged broadcasts delivered late, read from the log after this node missed them live. */
+  logCaughtUp: number;
 }
 
 /** Fresh counters. */
@@ -62,5 +69,7 @@ export function createRedisStoreStats(): RedisRoomStoreStats {
     reconnections: 0,
     logged: 0,
     logFailures: 0,
+    logGaps: 0,
+    logCaughtUp: 0,
   };
 }

@@ -177,6 +177,7 @@ export class RedisRoomStore implements RoomStore {
     this.context = {
       nodeId: this.nodeId,
       keys: this.keys,
+      stats: this.stats,
       readyClient: () =>
         this.state === 'running' && this.pub?.status === 'ready' ? this.pub : null,
       liveNodes: () => this.liveNodes(),
@@ -338,7 +339,12 @@ export class RedisRoomStore implements RoomStore {
       );
     }
     this.recoveryOptions = options;
-    this.recoveryStore ??= new RedisRecoveryStore(this.context, options, this);
+    this.recoveryStore ??= new RedisRecoveryStore(
+      this.context,
+      options,
+      this,
+      (broadcast, offset) => this.node?.deliverLocally(broadcast, offset),
+    );
     return this.recoveryStore;
   }
 
@@ -649,9 +655,7 @@ export class RedisRoomStore implements RoomStore {
         this.pending.get(message.reply.id)?.add(message.nodeId, message.reply);
         return;
       case WireKind.Logged:
-        if (this.recoveryStore === null) return;
-        this.recoveryStore.observe(message.offset);
-        node.deliverLocally(message.broadcast, message.offset);
+        this.recoveryStore?.receive(message.offset, message.broadcast);
         this.stats.delivered++;
         return;
     }
@@ -913,6 +917,10 @@ export class RedisRoomStore implements RoomStore {
       }
       // Redis may have restarted empty: register again now rather than at the next tick.
       await this.heartbeat();
+      // Offsets go on from where this node was; what was logged meanwhile is delivered now.
+      await this.recoveryStore?.catchUp().catch((error: unknown) => {
+        this.failure('log', `catching up with the log failed: ${describeError(error)}`);
+      });
     } finally {
       this.recovering = false;
     }

@@ -75,6 +75,26 @@ return offset
 );
 
 /**
+ * Raises the log's counter to at least what a node has seen: after Redis lost its data (a restart
+ * without persistence), offsets go on from where the nodes were instead of starting over, so that
+ * connected clients, which drop offsets they have already passed, keep receiving.
+ *
+ * KEYS: offset counter. ARGV: the highest offset the node saw. Returns the counter afterwards.
+ */
+export const RAISE_LOG_OFFSET = new RedisScript(
+  'raise-log-offset',
+  `
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local floor = tonumber(ARGV[1])
+if current < floor then
+  redis.call('SET', KEYS[1], ARGV[1])
+  return floor
+end
+return current
+`,
+);
+
+/**
  * Takes a suspended session back for its owner, once, and checks that the log still holds every
  * broadcast after the client's offset (offsets are contiguous, so the entry right after it must
  * be there, and not older than the window).

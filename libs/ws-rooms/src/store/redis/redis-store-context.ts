@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from './redis-keys';
+import type { RedisRoomStoreStats } from './redis-room-store-stats';
 
 /**
  * What the presence and recovery parts of the Redis store share with the room store: its node id,
@@ -8,6 +9,8 @@ import type { RedisKeys } from './redis-keys';
 export interface RedisStoreContext {
   readonly nodeId: string;
   readonly keys: RedisKeys;
+  /** The room store's counters, updated in place. */
+  readonly stats: RedisRoomStoreStats;
   /** The command connection while it is ready, null otherwise (commands would fail at once). */
   readyClient(): Redis | null;
   /** The ids of the nodes whose heartbeat is alive (this one included). */
