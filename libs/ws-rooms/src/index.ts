@@ -27,7 +27,7 @@ export type {
   BroadcastRequestResult,
 } from './interfaces/broadcast-operator.interface';
 export type { EmitOptions, RequestOptions } from './interfaces/ws-connection.interface';
-export type { PresenceMember } from './server/presence-tracker';
+export type { PresenceMember } from './store/presence-store.interface';
 export type { RecoveryOptions, PresenceOptions } from './options/ws-rooms-options.interface';
 export {
   parseReply,
@@ -65,9 +65,26 @@ export type {
   RoomStore,
   LocalNode,
   OutboundBroadcast,
+  OutboundRequest,
   RemoteCommand,
   ClusterQueryResult,
+  RecoveryStoreOptions,
 } from './store/room-store.interface';
+export { MemoryPresenceStore } from './store/memory-presence-store';
+export type {
+  MaybePromise,
+  PresenceSnapshot,
+  PresenceStore,
+  PresenceStoreEvents,
+} from './store/presence-store.interface';
+export { RecoveryLog } from './server/recovery-log';
+export type {
+  RecordedBroadcast,
+  RecoveryFailure,
+  RecoveryStore,
+  SessionTakeResult,
+  SuspendedSession,
+} from './store/recovery-store.interface';
 export {
   getConnectionsServiceToken,
   getRoomsServiceToken,
