@@ -314,12 +314,13 @@ function decodeBroadcast(data: Buffer, start: number, nodeId: string): WireDecod
   return { ok: true, message: { kind: WireKind.Broadcast, nodeId, broadcast: read.broadcast } };
 }
 
-/** The longest `<offset>-0;` field: 16 digits (more than any safe integer) and 3 bytes. */
-const MAX_OFFSET_FIELD = 19;
+/** The longest `<offset>-0` field before its `;`: 16 digits (more than any safe integer) and `-0`. */
+const MAX_OFFSET_FIELD = 18;
 
 function decodeLogged(data: Buffer, start: number, nodeId: string): WireDecodeResult {
-  const end = data.indexOf(0x3b, start); // ';'
-  if (end === -1 || end - start > MAX_OFFSET_FIELD) {
+  // Looked for in the field's bytes only: a large message without `;` is not scanned whole.
+  const end = data.subarray(start, start + MAX_OFFSET_FIELD + 1).indexOf(0x3b) + start; // ';'
+  if (end < start) {
     return failure(WireErrorCode.Truncated, 'logged broadcast without its offset');
   }
   const field = data.toString('latin1', start, end);
