@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import { describeError } from '../../server/describe-error';
 import type {
   PresenceMember,
@@ -6,6 +7,7 @@ import type {
   PresenceStoreEvents,
 } from '../presence-store.interface';
 import { FORGET_NODE, PRESENCE_ADD, PRESENCE_READ, PRESENCE_REMOVE } from './redis-scripts';
+import type { RedisKeys } from './redis-keys';
 import type { RedisStoreContext } from './redis-store-context';
 
 /** How long a room's version outlives its last member (a joiner may still hold newer changes). */
@@ -108,27 +110,22 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   /**
-   * Removes the members a node recorded and tells their rooms: for a node whose heartbeat expired,
-   * and for this node itself before it records its members again. Also drops the node from the
-   * node set. Resolves false when Redis could not be reached.
+   * Removes the members a node recorded and tells their rooms: `dead` for a node whose heartbeat
+   * expired (also dropped from the node set; nothing happens if its heartbeat is back), `self` for
+   * this node before it records its members again. Resolves false when Redis could not be reached.
    */
-  async forgetNode(nodeId: string): Promise<boolean> {
+  async forgetNode(nodeId: string, mode: ForgetMode): Promise<boolean> {
     const client = this.context.readyClient();
     if (client === null) return false;
-    const { keys } = this.context;
-    let removed: (string | number)[];
+    let removed: PresenceRemoval[];
     try {
-      removed = (await FORGET_NODE.run(
-        client,
-        [keys.nodes, keys.presenceRooms(nodeId)],
-        [nodeId, keys.presencePrefix, keys.presenceVersionPrefix, EMPTY_ROOM_VERSION_TTL],
-      )) as (string | number)[];
+      removed = await forgetNode(client, this.context.keys, nodeId, mode);
     } catch (error) {
       this.context.failure('presence', `forgetting node ${nodeId} failed: ${describeError(error)}`);
       return false;
     }
-    for (let i = 0; i + 2 < removed.length; i += 3) {
-      this.events?.removed(String(removed[i]), String(removed[i + 1]), Number(removed[i + 2]));
+    for (const { room, connectionId, version } of removed) {
+      this.events?.removed(room, connectionId, version);
     }
     return true;
   }
@@ -139,7 +136,7 @@ export class RedisPresenceStore implements PresenceStore {
    */
   async resync(): Promise<void> {
     this.changesLost = false;
-    if (!(await this.forgetNode(this.context.nodeId))) {
+    if (!(await this.forgetNode(this.context.nodeId, 'self'))) {
       this.changesLost = true;
       return;
     }
@@ -163,6 +160,39 @@ export class RedisPresenceStore implements PresenceStore {
       partial: true,
     };
   }
+}
+
+/** `dead`: a node whose heartbeat expired; `self`: this node, clearing its records to write them again. */
+export type ForgetMode = 'dead' | 'self';
+
+/** A presence member removed because its node was forgotten. */
+export interface PresenceRemoval {
+  readonly room: string;
+  readonly connectionId: string;
+  readonly version: number;
+}
+
+/** Runs {@link FORGET_NODE}: also what a store without presence uses to drop dead nodes. */
+export async function forgetNode(
+  client: Redis,
+  keys: RedisKeys,
+  nodeId: string,
+  mode: ForgetMode,
+): Promise<PresenceRemoval[]> {
+  const flat = (await FORGET_NODE.run(
+    client,
+    [keys.nodes, keys.presenceRooms(nodeId), keys.node(nodeId)],
+    [nodeId, keys.presencePrefix, keys.presenceVersionPrefix, EMPTY_ROOM_VERSION_TTL, mode],
+  )) as (string | number)[];
+  const removed: PresenceRemoval[] = [];
+  for (let i = 0; i + 2 < flat.length; i += 3) {
+    removed.push({
+      room: String(flat[i]),
+      connectionId: String(flat[i + 1]),
+      version: Number(flat[i + 2]),
+    });
+  }
+  return removed;
 }
 
 /** Reads hash fields and values into members in join order, keeping those of `alive` nodes. */

@@ -10,7 +10,7 @@ import {
 import type { OutboundBroadcast, RecoveryStoreOptions } from '../room-store.interface';
 import { decodeBroadcastBody } from './redis-wire';
 import type { Redis } from 'ioredis';
-import { RAISE_LOG_OFFSET, TAKE_SESSION } from './redis-scripts';
+import { READ_LOG_OFFSET, TAKE_SESSION } from './redis-scripts';
 import type { RedisStoreContext } from './redis-store-context';
 
 /**
@@ -39,7 +39,8 @@ export interface BroadcastSequencer {
  * still in the stream: if it is, nothing in between was trimmed.
  */
 export class RedisRecoveryStore implements RecoveryStore {
-  private lastSeen = 0;
+  /** The offset of the last logged broadcast delivered here; null before the counter was read. */
+  private lastSeen: number | null = null;
   /** Logged broadcasts that arrived while a gap was being filled from the stream, in order. */
   private held: { readonly offset: number; readonly broadcast: OutboundBroadcast }[] | null = null;
 
@@ -51,15 +52,18 @@ export class RedisRecoveryStore implements RecoveryStore {
     private readonly deliver: (broadcast: OutboundBroadcast, offset: number) => void,
   ) {}
 
-  /** Reads the current offset: fresh sessions start after it. */
+  /** Reads the current offset (creating the counter if needed): fresh sessions start after it. */
   async start(): Promise<void> {
     const client = this.context.readyClient();
     if (client === null) return;
-    this.lastSeen = Number((await client.get(this.context.keys.logOffset)) ?? 0);
+    const { logOffset } = this.context.keys;
+    const head = Number(await READ_LOG_OFFSET.run(client, [logOffset], [this.lastSeen ?? 0]));
+    // A broadcast may have come through already: never go back.
+    this.lastSeen = Math.max(this.lastSeen ?? 0, head);
   }
 
   head(): number {
-    return this.lastSeen;
+    return this.lastSeen ?? 0;
   }
 
   /**
@@ -70,8 +74,14 @@ export class RedisRecoveryStore implements RecoveryStore {
    */
   receive(offset: number, broadcast: OutboundBroadcast): void {
     if (this.held !== null) {
+      // Beyond the bound it is dropped here; the next fill finds it in the log.
       if (this.held.length < MAX_HELD_DURING_FILL) this.held.push({ offset, broadcast });
-      else this.context.stats.logGaps++;
+      return;
+    }
+    if (this.lastSeen === null) {
+      // Before the counter was read: this broadcast is where this node starts.
+      this.lastSeen = offset;
+      this.deliver(broadcast, offset);
       return;
     }
     if (offset <= this.lastSeen) return; // already delivered from the stream
@@ -91,13 +101,14 @@ export class RedisRecoveryStore implements RecoveryStore {
    */
   async catchUp(): Promise<void> {
     const client = this.context.readyClient();
-    if (client === null || this.held !== null) return;
+    const lastSeen = this.lastSeen;
+    if (client === null || lastSeen === null || this.held !== null) return;
     const head = Number(
-      await RAISE_LOG_OFFSET.run(client, [this.context.keys.logOffset], [this.lastSeen]),
+      await READ_LOG_OFFSET.run(client, [this.context.keys.logOffset], [lastSeen]),
     );
-    if (head <= this.lastSeen || this.held !== null) return;
+    if (head <= lastSeen || this.held !== null || this.lastSeen !== lastSeen) return;
     this.held = [];
-    await this.fill(this.lastSeen + 1, head);
+    await this.fill(lastSeen + 1, head);
   }
 
   private async fill(from: number, to: number): Promise<void> {
@@ -108,17 +119,19 @@ export class RedisRecoveryStore implements RecoveryStore {
     } catch (error) {
       this.context.failure('log', `reading missed broadcasts failed: ${describeError(error)}`);
     }
+    let complete = true;
+    let lastSeen = this.lastSeen ?? from - 1;
     for (const entry of entries) {
-      if (entry.offset <= this.lastSeen) continue;
-      this.context.stats.logGaps += entry.offset - this.lastSeen - 1;
-      this.lastSeen = entry.offset;
+      if (entry.offset <= lastSeen) continue;
+      if (entry.offset > lastSeen + 1) complete = false;
+      lastSeen = entry.offset;
       this.context.stats.logCaughtUp++;
       this.deliver(entry.broadcast, entry.offset);
     }
-    if (this.lastSeen < to) {
-      this.context.stats.logGaps += to - this.lastSeen;
-      this.lastSeen = to;
-    }
+    if (lastSeen < to) complete = false;
+    this.lastSeen = Math.max(lastSeen, to);
+    // Counted once per hole, not per offset: after Redis lost its data offsets jump by far more.
+    if (!complete) this.context.stats.logGaps++;
     const held = this.held ?? [];
     this.held = null;
     for (const { offset, broadcast } of held) this.receive(offset, broadcast);
@@ -205,7 +218,7 @@ export class RedisRecoveryStore implements RecoveryStore {
   }
 }
 
-/** Most broadcasts held back while a gap is filled (beyond, they are dropped and counted). */
+/** Most broadcasts held back while a gap is filled (beyond, they are read from the log later). */
 const MAX_HELD_DURING_FILL = 10_000;
 
 /** A decoded entry of the log stream. */

@@ -40,8 +40,9 @@ export interface RedisRoomStoreStats {
   /** Of them, the ones Redis did not take (delivered on this node only, unlogged). */
   logFailures: number;
   /**
-   * Logged broadcasts this node never delivered: missed while its subscriber reconnected and already
-   * trimmed from the log when it looked (missed ones still in the log are delivered late, in order).
+   * Holes in the logged broadcasts this node delivered: some were missed while its subscriber
+   * reconnected and were no longer in the log when it looked (missed ones still in the log are
+   * delivered late, in order, see `logCaughtUp`). Counted once per hole.
    */
   logGaps: number;
   /** Logged broadcasts delivered late, read from the log after this node missed them live. */

@@ -41,9 +41,9 @@ import {
   WireKind,
 } from './redis-wire';
 import { ReplyCollector } from './reply-collector';
-import { RedisPresenceStore } from './redis-presence-store';
+import { forgetNode, RedisPresenceStore } from './redis-presence-store';
 import { RedisRecoveryStore } from './redis-recovery-store';
-import { SEQUENCE_BROADCAST } from './redis-scripts';
+import { PRELOADED_SCRIPTS, SEQUENCE_BROADCAST } from './redis-scripts';
 import type { RedisStoreContext } from './redis-store-context';
 
 type Logs = Pick<Required<RedisRoomStoreOptions>['logger'], 'log' | 'warn' | 'error'>;
@@ -158,6 +158,8 @@ export class RedisRoomStore implements RoomStore {
   private recovering = false;
   /** True once a heartbeat was written: a later one that finds no key means the cluster forgot us. */
   private registered = false;
+  /** True once the scripts that number broadcasts are known to this Redis. */
+  private scriptsLoaded = false;
   private presenceStore: RedisPresenceStore | null = null;
   private recoveryStore: RedisRecoveryStore | null = null;
   private recoveryOptions: RecoveryStoreOptions | null = null;
@@ -233,6 +235,7 @@ export class RedisRoomStore implements RoomStore {
     }
     for (const room of node.index.rooms()) subscriptions.add(this.keys.room(room));
     await subscriptions.settled();
+    await this.loadScripts();
     // Registered only once subscribed: a node that queries see as live can receive their requests.
     await this.heartbeat();
     if (this.state !== 'starting') return; // closed meanwhile
@@ -257,9 +260,10 @@ export class RedisRoomStore implements RoomStore {
     // Members whose leave did not reach Redis must not outlive this node (the others would show them
     // until the heartbeat expires). Done before the state changes: the presence store needs it running.
     if (this.presenceStore !== null && this.state === 'running') {
-      await bounded(this.presenceStore.forgetNode(this.nodeId), this.options.requestTimeout).catch(
-        () => undefined,
-      );
+      await bounded(
+        this.presenceStore.forgetNode(this.nodeId, 'self'),
+        this.options.requestTimeout,
+      ).catch(() => undefined);
     }
     // A concurrent close() finished meanwhile.
     if ((this.state as State) === 'closed') return;
@@ -358,6 +362,7 @@ export class RedisRoomStore implements RoomStore {
     if (
       this.state !== 'running' ||
       options === null ||
+      !this.scriptsLoaded ||
       !this.bothReady() ||
       this.gapStartedAt !== null
     ) {
@@ -543,15 +548,20 @@ export class RedisRoomStore implements RoomStore {
     return live;
   }
 
-  /** Drops dead nodes from the node set, and their presence members from their rooms. */
+  /**
+   * Drops dead nodes from the node set, and their presence members from their rooms; a node whose
+   * heartbeat came back since the look is left alone.
+   */
   private forgetNodes(nodeIds: readonly string[]): void {
-    const presence = this.presenceStore;
-    if (presence === null) {
-      this.pub?.srem(this.keys.nodes, ...nodeIds).catch(() => undefined);
-      return;
-    }
     for (const nodeId of nodeIds) {
-      if (nodeId !== this.nodeId) void presence.forgetNode(nodeId);
+      if (nodeId === this.nodeId) continue;
+      if (this.presenceStore !== null) {
+        void this.presenceStore.forgetNode(nodeId, 'dead');
+      } else if (this.pub !== null) {
+        forgetNode(this.pub, this.keys, nodeId, 'dead').catch((error: unknown) => {
+          this.failure('heartbeat', `forgetting node ${nodeId} failed: ${describeError(error)}`);
+        });
+      }
     }
   }
 
@@ -892,8 +902,24 @@ export class RedisRoomStore implements RoomStore {
     }
   }
 
+  /**
+   * Loads the scripts whose runs must keep their order (numbering broadcasts): a run that had to
+   * fall back to `EVAL` could be overtaken by the next one. Broadcasts are not numbered until then.
+   */
+  private async loadScripts(): Promise<void> {
+    if (this.recoveryStore === null || this.pub === null) return;
+    this.scriptsLoaded = false;
+    try {
+      await Promise.all(PRELOADED_SCRIPTS.map((script) => script.load(this.pub!)));
+      this.scriptsLoaded = true;
+    } catch (error) {
+      this.failure('log', `loading the log scripts failed: ${describeError(error)}`);
+    }
+  }
+
   private onConnectionLost(subscriber: boolean): void {
     if (this.state !== 'running') return;
+    this.scriptsLoaded = false;
     if (subscriber) this.subNeedsResubscribe = true;
     this.stats.connected = false;
     if (this.gapStartedAt !== null) return;
@@ -917,6 +943,8 @@ export class RedisRoomStore implements RoomStore {
       }
       // Redis may have restarted empty: register again now rather than at the next tick.
       await this.heartbeat();
+      // A restarted Redis forgot the scripts: load them before broadcasts are numbered again.
+      await this.loadScripts();
       // Offsets go on from where this node was; what was logged meanwhile is delivered now.
       await this.recoveryStore?.catchUp().catch((error: unknown) => {
         this.failure('log', `catching up with the log failed: ${describeError(error)}`);

@@ -19,6 +19,15 @@ export class RedisScript {
     this.sha = createHash('sha1').update(lua).digest('hex');
   }
 
+  /**
+   * Makes Redis know the script, so that later runs are one `EVALSHA` each. A run that must fall
+   * back to `EVAL` can be overtaken by a later `EVALSHA` of the same connection (it is resent after
+   * the error): scripts whose order matters are loaded before they run.
+   */
+  async load(client: Redis): Promise<void> {
+    await client.script('LOAD', this.lua);
+  }
+
   /** Runs the script; the reply is as Redis gives it (strings as strings). */
   async run(
     client: Redis,
@@ -41,6 +50,10 @@ function isNoScript(error: unknown): boolean {
 /**
  * Numbers a broadcast, appends it to the log stream and publishes it, in one atomic step: every
  * node receives logged broadcasts in offset order, and the log holds exactly what was published.
+ * A missing counter (a new log, or a Redis that lost its data) starts from the clock, a thousand
+ * offsets per millisecond: offsets never go back, so connected clients, which drop offsets they
+ * have passed, keep receiving after Redis restarted empty (the log cannot number a thousand
+ * broadcasts per millisecond for long, so the counter never overtakes the clock).
  * The log is bounded by count (`MAXLEN`) and by age: entries older than the window are trimmed
  * from the head, a bounded batch per call, and an idle log expires whole.
  *
@@ -51,6 +64,10 @@ function isNoScript(error: unknown): boolean {
 export const SEQUENCE_BROADCAST = new RedisScript(
   'sequence-broadcast',
   `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local now = redis.call('TIME')
+  redis.call('SET', KEYS[1], string.format('%d', tonumber(now[1]) * 1000000 + math.floor(tonumber(now[2]) / 1000) * 1000))
+end
 local offset = redis.call('INCR', KEYS[1])
 local id = string.format('%d-0', offset)
 redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], id, 't', ARGV[4], 'd', ARGV[2])
@@ -75,16 +92,19 @@ return offset
 );
 
 /**
- * Raises the log's counter to at least what a node has seen: after Redis lost its data (a restart
- * without persistence), offsets go on from where the nodes were instead of starting over, so that
- * connected clients, which drop offsets they have already passed, keep receiving.
+ * Reads the log's counter, creating it from the clock (as {@link SEQUENCE_BROADCAST} does) when it
+ * is missing, and raising it to at least what a node has seen.
  *
- * KEYS: offset counter. ARGV: the highest offset the node saw. Returns the counter afterwards.
+ * KEYS: offset counter. ARGV: the highest offset the node saw (0 for none). Returns the counter.
  */
-export const RAISE_LOG_OFFSET = new RedisScript(
-  'raise-log-offset',
+export const READ_LOG_OFFSET = new RedisScript(
+  'read-log-offset',
   `
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local now = redis.call('TIME')
+  redis.call('SET', KEYS[1], string.format('%d', tonumber(now[1]) * 1000000 + math.floor(tonumber(now[2]) / 1000) * 1000))
+end
+local current = tonumber(redis.call('GET', KEYS[1]))
 local floor = tonumber(ARGV[1])
 if current < floor then
   redis.call('SET', KEYS[1], ARGV[1])
@@ -173,16 +193,22 @@ return {tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('HGETALL', KEYS[
 /**
  * Forgets a node: drops it from the node set and removes its presence members from every room it
  * recorded members in. Atomic, so that several nodes noticing the death at once remove each
- * member once: the first run takes them all, the others find nothing.
+ * member once: the first run takes them all, the others find nothing. In `dead` mode nothing
+ * happens if the node's heartbeat key exists (it came back between the look and this run); in
+ * `self` mode a node clears its own records to write them again, and stays in the node set.
  *
- * KEYS: node set, the node's presence rooms.
- * ARGV: node id, room hash prefix, room version prefix, version TTL (ms) once a room is empty.
+ * KEYS: node set, the node's presence rooms, the node's heartbeat key.
+ * ARGV: node id, room hash prefix, room version prefix, version TTL (ms) once a room is empty,
+ * mode (`dead` or `self`).
  * Returns a flat list `room, connection id, version, ...` of the removals.
  */
 export const FORGET_NODE = new RedisScript(
   'forget-node',
   `
-redis.call('SREM', KEYS[1], ARGV[1])
+if ARGV[5] == 'dead' then
+  if redis.call('EXISTS', KEYS[3]) == 1 then return {} end
+  redis.call('SREM', KEYS[1], ARGV[1])
+end
 local removed = {}
 for _, room in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   local hash = ARGV[2] .. room
@@ -205,3 +231,6 @@ redis.call('DEL', KEYS[2])
 return removed
 `,
 );
+
+/** Scripts that must be known to Redis before they run (see {@link RedisScript.load}). */
+export const PRELOADED_SCRIPTS: readonly RedisScript[] = [SEQUENCE_BROADCAST];
