@@ -48,6 +48,17 @@ function isNoScript(error: unknown): boolean {
 }
 
 /**
+ * Lua: creates the log counter (KEYS[1]) when it is missing, from Redis' clock, a thousand offsets
+ * per millisecond, so that a new counter starts above every offset an older one handed out.
+ */
+const CREATE_COUNTER_FROM_CLOCK = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local now = redis.call('TIME')
+  local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+  redis.call('SET', KEYS[1], string.format('%d', ms * 1000))
+end`;
+
+/**
  * Numbers a broadcast, appends it to the log stream and publishes it, in one atomic step: every
  * node receives logged broadcasts in offset order, and the log holds exactly what was published.
  * A missing counter (a new log, or a Redis that lost its data) starts from the clock, a thousand
@@ -64,10 +75,7 @@ function isNoScript(error: unknown): boolean {
 export const SEQUENCE_BROADCAST = new RedisScript(
   'sequence-broadcast',
   `
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  local now = redis.call('TIME')
-  redis.call('SET', KEYS[1], string.format('%d', tonumber(now[1]) * 1000000 + math.floor(tonumber(now[2]) / 1000) * 1000))
-end
+${CREATE_COUNTER_FROM_CLOCK}
 local offset = redis.call('INCR', KEYS[1])
 local id = string.format('%d-0', offset)
 redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], id, 't', ARGV[4], 'd', ARGV[2])
@@ -100,10 +108,7 @@ return offset
 export const READ_LOG_OFFSET = new RedisScript(
   'read-log-offset',
   `
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  local now = redis.call('TIME')
-  redis.call('SET', KEYS[1], string.format('%d', tonumber(now[1]) * 1000000 + math.floor(tonumber(now[2]) / 1000) * 1000))
-end
+${CREATE_COUNTER_FROM_CLOCK}
 local current = tonumber(redis.call('GET', KEYS[1]))
 local floor = tonumber(ARGV[1])
 if current < floor then
