@@ -802,6 +802,10 @@ export class RedisRoomStore implements RoomStore {
       this.failure('heartbeat', `heartbeat failed: ${describeError(error)}`);
     }
     this.updateGauges();
+    // A load that failed (e.g. an ACL without SCRIPT LOAD) is retried: until then nothing is logged.
+    if (this.recoveryStore !== null && !this.scriptsLoaded && this.state === 'running') {
+      if (this.gapStartedAt === null && this.bothReady()) await this.loadScripts();
+    }
     const presence = this.presenceStore;
     if (presence === null || this.state !== 'running') return;
     if (forgotten || presence.needsResync) {
