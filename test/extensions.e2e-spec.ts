@@ -39,6 +39,7 @@ import {
   rejectionOf,
   WAIT_MS,
 } from './support/modern-client-waits';
+import { startSwitchingProxy } from './support/switching-proxy';
 import { type RunningApp, startApp } from './support/test-app';
 
 interface Deferred<T> {
@@ -415,6 +416,42 @@ describe('protocol extensions: requests, presence and recovery with the modern c
       // Still in the room: a request's reply and a broadcast reach it, nothing is repeated.
       await expect(client.request('add', { a: 1, b: 2 })).resolves.toBe(3);
       expect(said).toHaveLength(5);
+    });
+
+    it('takes a session over from a connection the server still holds (a cut it did not notice)', async () => {
+      const proxy = await startSwitchingProxy(running.port);
+      try {
+        const client = new WsRoomsClient(`ws://127.0.0.1:${proxy.port}/ws?name=alice`, {
+          WebSocket,
+          recovery: true,
+          reconnect: { initialDelay: 100, jitter: false },
+        });
+        clients.push(client);
+        await nextRecovery(client);
+        const id = client.id!;
+        await client.request('join', 'news');
+        const said = collect(client, 'said');
+        const rooms = running.app.get(RoomsService);
+        rooms.to('news').emit('said', 'before');
+        await eventually(() => said.length === 1, WAIT_MS, 'before');
+
+        const connections = running.app.get(ConnectionsService);
+        const held = connections.get(id)!;
+        const recovery = nextRecovery(client);
+        proxy.cutClients();
+        // The server still believes in the old connection: this goes to it, into the void.
+        rooms.to('news').emit('said', 'during');
+        expect(held.isOpen).toBe(true);
+
+        expect(await recovery).toEqual({ status: 'recovered', recovered: true, id });
+        expect(held.isOpen).toBe(false);
+        expect(connections.count).toBe(1);
+        rooms.to('news').emit('said', 'after');
+        await eventually(() => said.length === 3, WAIT_MS, 'during and after');
+        expect(said).toEqual(['before', 'during', 'after']);
+      } finally {
+        await proxy.close();
+      }
     });
 
     it('restores presence in tracked rooms after a recovery', async () => {

@@ -13,7 +13,7 @@ import { eventually, ProtocolClient } from '../support/protocol-client';
 import { type RunningApp, startApp } from '../support/test-app';
 import { extensionsModule } from '../redis/fixtures/extensions-module';
 import { type RedisServer, startRedisServer } from '../redis/support/redis-server';
-import { startSwitchingProxy, type SwitchingProxy } from '../redis/support/switching-proxy';
+import { startSwitchingProxy, type SwitchingProxy } from '../support/switching-proxy';
 
 // Presence and recovery across two nodes sharing a real redis-server, with the modern client of
 // /iris-ws.js in a real browser: Debian's Chromium driven by playwright-core. Each node is an

@@ -16,7 +16,7 @@ import { eventuallyAsync } from '../shared/room-semantics.suite';
 import { extensionsModule, type ExtensionsRecovery } from './fixtures/extensions-module';
 import { type ChildNode, startChildNode } from './support/child-node';
 import { type RedisServer, startRedisServer } from './support/redis-server';
-import { startSwitchingProxy, type SwitchingProxy } from './support/switching-proxy';
+import { startSwitchingProxy, type SwitchingProxy } from '../support/switching-proxy';
 
 /** Short heartbeats: a dead node is noticed within about a second. */
 const FAST_HEARTBEAT = { heartbeatInterval: 100, heartbeatTtl: 600, requestTimeout: 1000 };
@@ -457,6 +457,31 @@ describe('recovery across nodes (Redis Streams)', () => {
       admin.disconnect();
       await slow.close();
     }
+  });
+
+  it('takes a session over from the node that still holds it after a cut it did not notice', async () => {
+    const client = recovering('gina');
+    await nextRecovery(client);
+    const id = client.id!;
+    await client.request('join', 'cut');
+    const said = collect(client, 'said');
+    const fromNode1 = await sender(1);
+    await say(fromNode1, 'cut', 'c1');
+    await eventually(() => said.length === 1, WAIT_MS, 'c1');
+
+    proxy.target = cluster.nodes[1].port;
+    const recovery = nextRecovery(client);
+    proxy.cutClients();
+    // Node 0 still holds the connection: c2 goes to it and is lost there, but it is in the log.
+    await say(fromNode1, 'cut', 'c2');
+    expect(cluster.connections(0).has(id)).toBe(true);
+
+    expect(await recovery).toMatchObject({ status: 'recovered', id });
+    expect(cluster.connections(0).has(id)).toBe(false);
+    expect(cluster.connections(1).has(id)).toBe(true);
+    await say(fromNode1, 'cut', 'c3');
+    await eventually(() => said.length === 3, WAIT_MS, 'c2 and c3');
+    expect(said).toEqual(['c1', 'c2', 'c3']);
   });
 
   it('signals history-gone when more was said than the log keeps', async () => {

@@ -34,7 +34,7 @@ import { encodeLoggedParts } from '../../libs/ws-rooms/src/store/redis/redis-wir
 import { eventuallyAsync } from '../shared/room-semantics.suite';
 import { CapturingLogger } from './support/capturing-logger';
 import { freePort, type RedisServer, startRedisServer } from './support/redis-server';
-import { startSwitchingProxy } from './support/switching-proxy';
+import { startSwitchingProxy } from '../support/switching-proxy';
 
 /** Short heartbeats: a node whose key is gone is noticed within a few hundred milliseconds. */
 const FAST = {

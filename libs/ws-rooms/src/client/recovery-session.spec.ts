@@ -13,12 +13,12 @@ describe('RecoverySession', () => {
       );
     });
 
-    it('adds the token (URL-encoded) and the last offset once it has a session', () => {
+    it('adds the token (URL-encoded), the last offset and the previous id once it has a session', () => {
       const session = new RecoverySession();
       session.apply({ id: 'A', token: 'a+b/c=', offset: 3, recovered: false });
       session.accept(8);
       expect(session.decorate('ws://h/ws?name=a')).toBe(
-        'ws://h/ws?name=a&ws-rooms-recovery=1&ws-rooms-session=a%2Bb%2Fc%3D&ws-rooms-offset=8',
+        'ws://h/ws?name=a&ws-rooms-recovery=1&ws-rooms-session=a%2Bb%2Fc%3D&ws-rooms-offset=8&ws-rooms-id=A',
       );
     });
 

@@ -44,6 +44,8 @@ export const RecoveryQuery = {
   OptIn: 'ws-rooms-recovery',
   Session: 'ws-rooms-session',
   Offset: 'ws-rooms-offset',
+  /** The previous connection id: lets a server end that connection if it has not noticed the cut. */
+  Id: 'ws-rooms-id',
 } as const;
 
 /**
@@ -95,6 +97,9 @@ export class RecoverySession {
         `${RecoveryQuery.Session}=${encodeURIComponent(this.token)}`,
         `${RecoveryQuery.Offset}=${this.lastOffset}`,
       );
+      if (this.currentId !== undefined) {
+        ours.push(`${RecoveryQuery.Id}=${encodeURIComponent(this.currentId)}`);
+      }
     }
     return `${path}?${[...kept, ...ours].join('&')}${hash}`;
   }
@@ -152,7 +157,10 @@ export class RecoverySession {
 function isRecoveryParameter(part: string): boolean {
   const name = part.split('=', 1)[0];
   return (
-    name === RecoveryQuery.OptIn || name === RecoveryQuery.Session || name === RecoveryQuery.Offset
+    name === RecoveryQuery.OptIn ||
+    name === RecoveryQuery.Session ||
+    name === RecoveryQuery.Offset ||
+    name === RecoveryQuery.Id
   );
 }
 

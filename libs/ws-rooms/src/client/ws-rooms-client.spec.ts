@@ -1011,7 +1011,7 @@ describe('WsRoomsClient recovery', () => {
     kit.last.dropConnection();
     timers.runNext();
     expect(kit.last.url).toBe(
-      'ws://server/chat?ws-rooms-recovery=1&ws-rooms-session=tok&ws-rooms-offset=6',
+      'ws://server/chat?ws-rooms-recovery=1&ws-rooms-session=tok&ws-rooms-offset=6&ws-rooms-id=me',
     );
     kit.last.acceptOpen();
     kit.last.receive(session({ id: 'me', token: 'tok', recovered: true }));

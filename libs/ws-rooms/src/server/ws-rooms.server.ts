@@ -313,12 +313,16 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     const token = query.get('ws-rooms-session');
     if (token === null) return { ok: false, reason: null };
     const afterOffset = Number(query.get('ws-rooms-offset') ?? 'NaN');
-    const result = await this.recovery!.take(
-      token,
-      afterOffset,
-      ownerKey((request as IncomingMessage & { principal?: unknown }).principal),
-      this.scheduler.now(),
-    );
+    const owner = ownerKey((request as IncomingMessage & { principal?: unknown }).principal);
+    let result = await this.recovery!.take(token, afterOffset, owner, this.scheduler.now());
+    // The client noticed the cut before its server did: the old connection still holds the session.
+    const previousId = query.get('ws-rooms-id');
+    if (!result.ok && result.reason === 'unknown-session' && previousId) {
+      const command = { kind: 'takeover', connectionId: previousId, token, owner } as const;
+      if (await this.command(command)) {
+        result = await this.recovery!.take(token, afterOffset, owner, this.scheduler.now());
+      }
+    }
     if (!result.ok) return { ok: false, reason: result.reason };
     if (this.connections.has(result.session.id)) return { ok: false, reason: 'id-in-use' };
     return { ok: true, session: result.session, afterOffset };
@@ -1107,16 +1111,27 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     return this.settle(forgotten === undefined ? left : Promise.all([left, forgotten]));
   }
 
-  /** Runs a join/leave/disconnect for a connection here or, through the store, on another node. */
+  /** Runs a command for a connection here or, through the store, on another node. */
   async command(command: RemoteCommand): Promise<boolean> {
-    if (command.kind !== 'disconnect') assertRoomName(command.room);
-    if (this.runLocally(command)) return true;
+    if (command.kind === 'join' || command.kind === 'leave') assertRoomName(command.room);
+    if (this.connections.has(command.connectionId)) return this.runLocally(command);
     return this.store.sendRemote(command);
   }
 
-  private runLocally(command: RemoteCommand): boolean {
+  private runLocally(command: RemoteCommand): boolean | Promise<boolean> {
     const connection = this.connections.get(command.connectionId);
     if (connection === undefined) return false;
+    if (command.kind === 'takeover') {
+      if (
+        connection.recoveryToken !== command.token ||
+        ownerKey(connection.principal) !== command.owner
+      ) {
+        return false;
+      }
+      // The peer is gone (it is reconnecting): no close frame, and the session is kept for it.
+      const kept = this.close(connection, 1006, 'replaced by a resumed session', 'server', true);
+      return kept === undefined ? true : kept.then(() => true);
+    }
     if (command.kind === 'join') {
       try {
         void this.join(connection, command.room);
@@ -1133,6 +1148,7 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
   /**
    * Ends a connection, once: it leaves the lists and its rooms, the disconnect handlers run in
    * registration order, then the socket gets a close frame (when the server initiated it).
+   * Returns a promise while the recovery session of a cut connection is being kept.
    */
   close(
     connection: Connection,
@@ -1140,8 +1156,8 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     reason: string,
     initiator: 'client' | 'server' = 'server',
     terminate = false,
-  ): void {
-    if (connection.closed) return;
+  ): Promise<void> | undefined {
+    if (connection.closed) return undefined;
     if (initiator === 'server' && !terminate) connection.flush();
     connection.closed = true;
     this.limiter.release(connection.limiterKey);
@@ -1167,16 +1183,19 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     // 1001 (this node going away) is not an end: with a shared log the client resumes elsewhere.
     const deliberate =
       code === 1000 || (initiator === 'server' && code !== 1006 && code !== CloseCode.GoingAway);
+    let kept: Promise<void> | undefined;
     if (connection.recoveryToken !== undefined && !deliberate) {
-      this.track(
-        this.recovery!.suspend({
-          id: connection.id,
-          token: connection.recoveryToken,
-          rooms,
-          disconnectedAt: this.scheduler.now(),
-          owner: ownerKey(connection.principal),
-        }),
-      );
+      const suspended = this.recovery!.suspend({
+        id: connection.id,
+        token: connection.recoveryToken,
+        rooms,
+        disconnectedAt: this.scheduler.now(),
+        owner: ownerKey(connection.principal),
+      });
+      if (isPromiseLike(suspended)) {
+        kept = Promise.resolve(suspended);
+        this.track(kept);
+      }
     }
     const info: DisconnectInfo = { code, reason, initiator };
     for (const hook of this.disconnectHooks)
@@ -1194,6 +1213,7 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
       if (connection.ws.isPaused) connection.ws.resume();
       connection.ws.close(code, reason);
     }
+    return kept;
   }
 
   private runDisconnectListener(connection: Connection, call: () => unknown): void {

@@ -39,6 +39,17 @@ export type RemoteCommand =
       readonly connectionId: string;
       readonly code: number;
       readonly reason: string;
+    }
+  | {
+      /**
+       * A client resumes a session whose connection its server still holds (the network cut was
+       * not noticed yet): the holder ends it as cut, keeping the session for the resume, if the
+       * token and the principal match.
+       */
+      readonly kind: 'takeover';
+      readonly connectionId: string;
+      readonly token: string;
+      readonly owner: string;
     };
 
 /** The answer of a cluster-wide query; `partial` is true when a node did not answer in time. */
@@ -60,8 +71,11 @@ export interface LocalNode {
    * sequenced recovery store, any logged broadcast (this node's own included) with its `offset`.
    */
   deliverLocally(broadcast: OutboundBroadcast, offset?: number): void;
-  /** Runs a command for a local connection; false when the connection is not here. */
-  runLocally(command: RemoteCommand): boolean;
+  /**
+   * Runs a command for a local connection; false when the connection is not here (or, for a
+   * takeover, does not match). A takeover resolves once the session is kept.
+   */
+  runLocally(command: RemoteCommand): boolean | Promise<boolean>;
   /** Sends a request to this node's recipients and collects their answers (never rejects). */
   requestLocally(request: OutboundRequest): Promise<BroadcastRequestResult<unknown>>;
 }

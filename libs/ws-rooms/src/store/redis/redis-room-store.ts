@@ -679,11 +679,13 @@ export class RedisRoomStore implements RoomStore {
   ): Promise<void> {
     let ran = false;
     try {
-      ran = node.runLocally(command);
+      ran = await node.runLocally(command);
       if (ran) {
         this.stats.commandsRun++;
         // "Ran" means effective: a broadcast the asker sends next already reaches a joined member.
-        if (command.kind !== 'disconnect') await this.subscriptions?.settled();
+        if (command.kind === 'join' || command.kind === 'leave') {
+          await this.subscriptions?.settled();
+        }
       }
     } catch (error) {
       this.failure('command', `running a remote ${command.kind} failed: ${describeError(error)}`);

@@ -83,6 +83,8 @@ describe('redis-wire: commands, requests, replies', () => {
       { kind: 'join', connectionId: 'c1', room: 'r' },
       { kind: 'leave', connectionId: 'c1', room: 'r' },
       { kind: 'disconnect', connectionId: 'c1', code: 4000, reason: 'bye; now' },
+      { kind: 'takeover', connectionId: 'c1', token: 'tok', owner: '{"name":"alice"}' },
+      { kind: 'takeover', connectionId: 'c1', token: 'tok', owner: '' },
     ] as const;
     for (const command of commands) {
       expect(decoded(encodeCommand('n2', 7, command))).toEqual({
@@ -193,6 +195,16 @@ describe('redis-wire: malformed input never throws, each maps to a code', () => 
         2,
         '{"id":1,"command":{"kind":"disconnect","connectionId":"c","code":1.5,"reason":""}}',
       ),
+      WireErrorCode.BadBody,
+    ],
+    [
+      'a takeover without token',
+      header(2, '{"id":1,"command":{"kind":"takeover","connectionId":"c","owner":""}}'),
+      WireErrorCode.BadBody,
+    ],
+    [
+      'a takeover with an empty token',
+      header(2, '{"id":1,"command":{"kind":"takeover","connectionId":"c","token":"","owner":""}}'),
       WireErrorCode.BadBody,
     ],
     ['a request id of zero', header(3, '{"id":0,"query":{"kind":"rooms"}}'), WireErrorCode.BadBody],

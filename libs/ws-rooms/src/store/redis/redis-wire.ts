@@ -445,6 +445,9 @@ function asCommand(value: unknown): RemoteCommand | null {
   if (kind === 'disconnect' && Number.isInteger(value.code) && typeof value.reason === 'string') {
     return { kind, connectionId, code: value.code as number, reason: value.reason };
   }
+  if (kind === 'takeover' && isNonEmptyString(value.token) && typeof value.owner === 'string') {
+    return { kind, connectionId, token: value.token, owner: value.owner };
+  }
   return null;
 }
 
