@@ -20,17 +20,36 @@ export function messageMaker(event, size) {
 }
 
 /**
+ * A broadcast to a client that opted in to ws-rooms' recovery comes wrapped:
+ * `iris-websocket-message:ws-rooms:m;0;<offset>;<the original message>`.
+ */
+const WRAPPED = `${PREFIX}ws-rooms:m;0;`;
+const SEMICOLON = 0x3b;
+
+/** Where the original message starts: 0, or just past a recovery wrapper's `<offset>;`. */
+function messageStart(data) {
+  const text = typeof data === 'string';
+  if (data.length <= WRAPPED.length) return 0;
+  // The wrapper's prefix differs from an event's at its 27th byte ('w' of "ws-rooms:m").
+  const probe = text ? data.charCodeAt(PREFIX.length) : data[PREFIX.length];
+  if (probe !== 0x77) return 0;
+  const end = text ? data.indexOf(';', WRAPPED.length) : data.indexOf(SEMICOLON, WRAPPED.length);
+  return end === -1 ? 0 : end + 1;
+}
+
+/**
  * Reads the send timestamp of a received message (a Buffer from `ws` or a string from
- * socket.io). Returns 0 for the sync messages and -1 for anything that is not ours.
+ * socket.io), wrapped for recovery or not. Returns 0 for the sync messages and -1 for anything
+ * that is not ours.
  */
 export function readTimestamp(data) {
   let v = 0;
+  const from = messageStart(data) + TS_OFFSET;
+  if (data.length < from + TS_DIGITS) return -1;
   if (typeof data === 'string') {
-    if (data.length < TS_OFFSET + TS_DIGITS) return -1;
-    for (let i = TS_OFFSET; i < TS_OFFSET + TS_DIGITS; i++) v = v * 10 + data.charCodeAt(i) - 48;
+    for (let i = from; i < from + TS_DIGITS; i++) v = v * 10 + data.charCodeAt(i) - 48;
   } else {
-    if (data.length < TS_OFFSET + TS_DIGITS) return -1;
-    for (let i = TS_OFFSET; i < TS_OFFSET + TS_DIGITS; i++) v = v * 10 + data[i] - 48;
+    for (let i = from; i < from + TS_DIGITS; i++) v = v * 10 + data[i] - 48;
   }
   return Number.isFinite(v) && v >= 0 ? v : -1;
 }

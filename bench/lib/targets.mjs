@@ -22,6 +22,21 @@ export const TARGETS = {
   'platform-ws': { file: 'platform-ws.ts', client: 'ws', path: '/ws' },
   socketio: { file: 'socketio.ts', client: 'socket.io', path: '' },
   'ws-rooms': { file: 'ws-rooms.ts', client: 'ws', path: '/ws' },
+  // Missed-message recovery on (in memory), and every client opted in: each broadcast is logged
+  // with an offset and reaches the clients wrapped with it. Compare with `socketio-recovery`.
+  'ws-rooms-recovery': {
+    file: 'ws-rooms.ts',
+    client: 'ws',
+    path: '/ws?ws-rooms-recovery=1',
+    env: { BENCH_RECOVERY: '1' },
+  },
+  // socket.io's connection state recovery (`connectionStateRecovery`, in-memory adapter).
+  'socketio-recovery': {
+    file: 'socketio.ts',
+    client: 'socket.io',
+    path: '',
+    env: { BENCH_RECOVERY: '1' },
+  },
   // Two ws-rooms processes sharing rooms through one redis-server (RedisRoomStore): the cross-node
   // scenario puts the sender on the first node and the receivers on the second.
   'ws-rooms-redis': { file: 'ws-rooms.ts', client: 'ws', path: '/ws', nodes: 2, redis: true },

@@ -3,6 +3,9 @@
  * every connection joins `room1`, a chat is broadcast with `server.to('room1').emit(...)`
  * (socket.io encodes the packet once for the room). The event argument is the same Iris text as
  * for the other targets; socket.io adds its own packet framing around it.
+ *
+ * With BENCH_RECOVERY=1 it is the `socketio-recovery` target: socket.io's connection state
+ * recovery on (two minutes, its in-memory session-aware adapter), the peer of `ws-rooms-recovery`.
  */
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
@@ -19,7 +22,12 @@ import {
 import type { Server, Socket } from 'socket.io';
 import { failStartup, listenForBench } from './nest-app';
 
-@WebSocketGateway({ maxHttpBufferSize: 1 << 20 })
+const RECOVERY = process.env.BENCH_RECOVERY === '1';
+
+@WebSocketGateway({
+  maxHttpBufferSize: 1 << 20,
+  ...(RECOVERY ? { connectionStateRecovery: { maxDisconnectionDuration: 120_000 } } : {}),
+})
 class BenchGateway implements OnGatewayConnection {
   @WebSocketServer() server!: Server;
 
@@ -44,7 +52,7 @@ class AppModule {}
 async function main(): Promise<void> {
   const app = await NestFactory.create(AppModule, { logger: false });
   app.useWebSocketAdapter(new IoAdapter(app));
-  await listenForBench(app, 'socketio');
+  await listenForBench(app, RECOVERY ? 'socketio-recovery' : 'socketio');
 }
 
-main().catch(failStartup('socketio'));
+main().catch(failStartup(RECOVERY ? 'socketio-recovery' : 'socketio'));

@@ -22,7 +22,9 @@ import {
 import { failStartup, listenForBench } from './nest-app';
 
 const REDIS_URL = process.env.BENCH_REDIS_URL;
-const NAME = REDIS_URL ? 'ws-rooms-redis' : 'ws-rooms';
+/** With BENCH_RECOVERY=1 it is the `ws-rooms-recovery` target: missed-message recovery on. */
+const RECOVERY = process.env.BENCH_RECOVERY === '1';
+const NAME = REDIS_URL ? 'ws-rooms-redis' : RECOVERY ? 'ws-rooms-recovery' : 'ws-rooms';
 
 @WsRoomsGateway()
 class BenchGateway implements OnWsConnection {
@@ -52,6 +54,8 @@ class BenchGateway implements OnWsConnection {
       maxConnectionsPerAddress: 0,
       maxMessageRate: 0,
       store: REDIS_URL ? new RedisRoomStore({ url: REDIS_URL }) : undefined,
+      // The defaults of the option: two minutes, a thousand broadcasts.
+      recovery: RECOVERY ? { windowMs: 120_000, maxMessages: 1000 } : false,
     }),
   ],
   providers: [BenchGateway],
