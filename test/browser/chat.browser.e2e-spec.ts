@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, ROOT } from '../support/chromium';
+import { launchChromium, openWatchedContext, ROOT, type WatchedContext } from '../support/chromium';
 import {
   type OnWsConnection,
   type OnWsDisconnect,
@@ -250,9 +250,7 @@ describe('chat demo in Chromium (real browser, playwright-core)', () => {
   let server: DemoServer | undefined;
   let context: BrowserContext | undefined;
   /** Per test: uncaught page exceptions, dialogs, and every request (none may leave 127.0.0.1). */
-  let pageErrors: string[] = [];
-  let dialogs: string[] = [];
-  let requests: string[] = [];
+  let watched: WatchedContext | undefined;
 
   beforeAll(async () => {
     browser = await launchChromium();
@@ -260,19 +258,8 @@ describe('chat demo in Chromium (real browser, playwright-core)', () => {
   });
 
   beforeEach(async () => {
-    pageErrors = [];
-    dialogs = [];
-    requests = [];
-    context = await browser!.newContext();
-    context.setDefaultTimeout(WAIT_MS);
-    context.on('request', (request) => requests.push(request.url()));
-    context.on('page', (page) => {
-      page.on('pageerror', (error) => pageErrors.push(error.message));
-      page.on('dialog', (dialog) => {
-        dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-        void dialog.dismiss().catch(() => undefined);
-      });
-    });
+    watched = await openWatchedContext(browser!, WAIT_MS);
+    context = watched.context;
   });
 
   afterEach(async () => {
@@ -283,8 +270,7 @@ describe('chat demo in Chromium (real browser, playwright-core)', () => {
     if (server !== undefined && !server.closed) {
       await server.probe.until(() => server!.probe.live.size === 0, 'every connection to close');
     }
-    expect(pageErrors).toEqual([]);
-    expect(requests.filter((url) => !url.startsWith('http://127.0.0.1:'))).toEqual([]);
+    watched?.expectClean();
   });
 
   afterAll(async () => {
@@ -480,8 +466,8 @@ describe('chat demo in Chromium (real browser, playwright-core)', () => {
       expect(await page.locator('#messages img').count()).toBe(0);
       expect(await page.locator('img').count()).toBe(0);
     }
-    expect(dialogs).toEqual([]);
-    expect(requests.filter((url) => new URL(url).pathname === '/x')).toEqual([]);
+    expect(watched!.dialogs).toEqual([]);
+    expect(watched!.requests.filter((url) => new URL(url).pathname === '/x')).toEqual([]);
   });
 
   // Last, so that a failure here cannot leave the other tests without a server.

@@ -1,7 +1,12 @@
-import { Controller, Get, Header, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../support/chromium';
+import {
+  ClientPageController,
+  launchChromium,
+  openWatchedContext,
+  type WatchedContext,
+} from '../support/chromium';
 import {
   ConnectedSocket,
   ConnectionsService,
@@ -30,24 +35,6 @@ const WAIT_MS = 10_000;
 const RECONNECT_DELAY_MS = 500;
 
 jest.setTimeout(60_000);
-
-const PAGE = `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>ws-rooms extensions</title></head>
-<body>
-  <script src="/iris-ws.js"></script>
-</body>
-</html>
-`;
-
-@Controller()
-class BlankPageController {
-  @Get('/')
-  @Header('Content-Type', 'text/html; charset=utf-8')
-  page(): string {
-    return PAGE;
-  }
-}
 
 @WsRoomsGateway()
 class ExtensionsGateway {
@@ -87,7 +74,7 @@ class ExtensionsGateway {
       }),
     }),
   ],
-  controllers: [BlankPageController],
+  controllers: [ClientPageController],
   providers: [ExtensionsGateway],
 })
 class ExtensionsBrowserModule {}
@@ -157,9 +144,8 @@ describe('protocol extensions in Chromium (real browser, playwright-core)', () =
   let browser: Browser | undefined;
   let running: RunningApp | undefined;
   let context: BrowserContext | undefined;
-  /** Per test: uncaught page exceptions and every request (none may leave 127.0.0.1). */
-  let pageErrors: string[] = [];
-  let requests: string[] = [];
+  /** Per test: records uncaught page exceptions and every request (none may leave 127.0.0.1). */
+  let watched: WatchedContext | undefined;
 
   const connections = (): ConnectionsService => running!.app.get(ConnectionsService);
 
@@ -169,14 +155,8 @@ describe('protocol extensions in Chromium (real browser, playwright-core)', () =
   });
 
   beforeEach(async () => {
-    pageErrors = [];
-    requests = [];
-    context = await browser!.newContext();
-    context.setDefaultTimeout(WAIT_MS);
-    context.on('request', (request) => requests.push(request.url()));
-    context.on('page', (page) => {
-      page.on('pageerror', (error) => pageErrors.push(error.message));
-    });
+    watched = await openWatchedContext(browser!, WAIT_MS);
+    context = watched.context;
   });
 
   afterEach(async () => {
@@ -186,8 +166,7 @@ describe('protocol extensions in Chromium (real browser, playwright-core)', () =
     if (running !== undefined) {
       await eventually(() => connections().count === 0, WAIT_MS, 'every connection to close');
     }
-    expect(pageErrors).toEqual([]);
-    expect(requests.filter((url) => !url.startsWith('http://127.0.0.1:'))).toEqual([]);
+    watched?.expectClean();
   });
 
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { Controller, Get, Header, Module, type Type } from '@nestjs/common';
+import { Module, type Type } from '@nestjs/common';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type WebSocket from 'ws';
 import { ConnectionsService, RedisRoomStore, type RoomStore, RoomsService } from 'ws-rooms';
@@ -8,7 +8,12 @@ import type {
   RecoveryResult,
   WsRoomsClient,
 } from 'ws-rooms/client';
-import { launchChromium } from '../support/chromium';
+import {
+  ClientPageController,
+  launchChromium,
+  openWatchedContext,
+  type WatchedContext,
+} from '../support/chromium';
 import { eventually, ProtocolClient } from '../support/protocol-client';
 import { type RunningApp, startApp } from '../support/test-app';
 import { extensionsModule } from '../redis/fixtures/extensions-module';
@@ -34,27 +39,9 @@ const PREFIX = `mnbrowser-${process.pid}-${Date.now()}`;
 
 jest.setTimeout(60_000);
 
-const PAGE = `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>ws-rooms multi-node</title></head>
-<body>
-  <script src="/iris-ws.js"></script>
-</body>
-</html>
-`;
-
-@Controller()
-class BlankPageController {
-  @Get('/')
-  @Header('Content-Type', 'text/html; charset=utf-8')
-  page(): string {
-    return PAGE;
-  }
-}
-
 /** One node: the extensions fixture on `store`, plus the blank page. */
 function browserNodeModule(store: RoomStore): Type<unknown> {
-  @Module({ imports: [extensionsModule(store)], controllers: [BlankPageController] })
+  @Module({ imports: [extensionsModule(store)], controllers: [ClientPageController] })
   class BrowserNodeModule {}
   return BrowserNodeModule;
 }
@@ -143,9 +130,8 @@ describe('presence and recovery across two Redis nodes in Chromium (real browser
   let browser: Browser | undefined;
   let context: BrowserContext | undefined;
   const senders: ProtocolClient[] = [];
-  /** Per test: uncaught page exceptions and every request (none may leave 127.0.0.1). */
-  let pageErrors: string[] = [];
-  let requests: string[] = [];
+  /** Per test: records uncaught page exceptions and every request (none may leave 127.0.0.1). */
+  let watched: WatchedContext | undefined;
 
   const connections = (node: number): ConnectionsService => nodes[node].app.get(ConnectionsService);
   const rooms = (node: number): RoomsService => nodes[node].app.get(RoomsService);
@@ -166,14 +152,8 @@ describe('presence and recovery across two Redis nodes in Chromium (real browser
   });
 
   beforeEach(async () => {
-    pageErrors = [];
-    requests = [];
-    context = await browser!.newContext();
-    context.setDefaultTimeout(WAIT_MS);
-    context.on('request', (request) => requests.push(request.url()));
-    context.on('page', (page) => {
-      page.on('pageerror', (error) => pageErrors.push(error.message));
-    });
+    watched = await openWatchedContext(browser!, WAIT_MS);
+    context = watched.context;
   });
 
   afterEach(async () => {
@@ -187,8 +167,7 @@ describe('presence and recovery across two Redis nodes in Chromium (real browser
       WAIT_MS,
       'every connection on every node to close',
     );
-    expect(pageErrors).toEqual([]);
-    expect(requests.filter((url) => !url.startsWith('http://127.0.0.1:'))).toEqual([]);
+    watched?.expectClean();
   });
 
   afterAll(async () => {

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { Controller, Get, Header } from '@nestjs/common';
+import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 
 /** Debian's Chromium (`apt-get install chromium`, as `.ci/run` does); never a downloaded browser. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -71,4 +72,67 @@ export function ensureClientBundles(): void {
   } finally {
     rmSync(fresh, { recursive: true, force: true });
   }
+}
+
+/** A blank page that loads the served client bundle (globals `Ws` and `WsRooms`). */
+export const CLIENT_PAGE = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>ws-rooms</title></head>
+<body>
+  <script src="/iris-ws.js"></script>
+</body>
+</html>
+`;
+
+/** Serves {@link CLIENT_PAGE} at `/`, so the page and its websocket share one origin. */
+@Controller()
+export class ClientPageController {
+  @Get('/')
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  page(): string {
+    return CLIENT_PAGE;
+  }
+}
+
+/** A browser context that records what must not happen in a test: page errors, outside requests, dialogs. */
+export interface WatchedContext {
+  readonly context: BrowserContext;
+  /** Uncaught exceptions of its pages. */
+  readonly pageErrors: string[];
+  /** Every URL its pages requested. */
+  readonly requests: string[];
+  /** Dialogs its pages opened (`<type>: <message>`), each dismissed at once. */
+  readonly dialogs: string[];
+  /** Asserts no page error and no request beyond 127.0.0.1. */
+  expectClean(): void;
+}
+
+/** Opens a context whose waits default to `timeoutMs`, recording page errors, requests and dialogs. */
+export async function openWatchedContext(
+  browser: Browser,
+  timeoutMs: number,
+): Promise<WatchedContext> {
+  const context = await browser.newContext();
+  context.setDefaultTimeout(timeoutMs);
+  const pageErrors: string[] = [];
+  const requests: string[] = [];
+  const dialogs: string[] = [];
+  context.on('request', (request) => requests.push(request.url()));
+  context.on('page', (page) => {
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('dialog', (dialog) => {
+      dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+      void dialog.dismiss().catch(() => undefined);
+    });
+  });
+  return {
+    context,
+    pageErrors,
+    requests,
+    dialogs,
+    expectClean: () => {
+      expect(pageErrors).toEqual([]);
+      expect(requests.filter((url) => !url.startsWith('http://127.0.0.1:'))).toEqual([]);
+    },
+  };
 }
