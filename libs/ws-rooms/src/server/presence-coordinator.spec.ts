@@ -226,7 +226,25 @@ describe('PresenceCoordinator with the memory store (synchronous)', () => {
     expect(attach.mock.calls[0][0]).toEqual({
       removed: expect.any(Function),
       lost: expect.any(Function),
+      localMembers: expect.any(Function),
     });
+  });
+
+  it("answers the store's question for this node's members from the tracker", () => {
+    const attach = jest.fn();
+    const probe: PresenceStore = {
+      attach,
+      add: () => snapshot([], 0),
+      remove: () => null,
+      snapshot: () => snapshot([], 0),
+    };
+    const ownTracker = createTracker();
+    const own = new PresenceCoordinator(ownTracker, probe, new RecordingOutlet());
+    own.joined(alice, 'lobby', undefined);
+    const events = attach.mock.calls[0][0] as PresenceStoreEvents;
+    expect(events.localMembers('lobby')).toEqual(ownTracker.members('lobby'));
+    expect(events.localMembers('lobby').map((m) => m.id)).toEqual(['alice']);
+    expect(events.localMembers('kitchen')).toEqual([]);
   });
 
   it('tracks the rooms the tracker tracks', () => {

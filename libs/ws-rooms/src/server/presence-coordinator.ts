@@ -52,6 +52,7 @@ export class PresenceCoordinator {
           outlet.toRoom(room, versioned({ room, left: { id } }, version), null);
       },
       lost: () => this.recordAgain(),
+      localMembers: (room) => this.tracker.members(room),
     });
   }
 

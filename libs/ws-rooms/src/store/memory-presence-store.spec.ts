@@ -19,6 +19,9 @@ describe('MemoryPresenceStore', () => {
       lost: () => {
         throw new Error('a single node never loses its records');
       },
+      localMembers: () => {
+        throw new Error('a single node never answers partially');
+      },
     });
   });
 

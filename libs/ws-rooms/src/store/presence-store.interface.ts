@@ -35,6 +35,8 @@ export interface PresenceStoreEvents {
    * for dead while it was frozen): the server records its members again.
    */
   lost(): void;
+  /** This node's own members of a room: what a store that cannot reach the others answers. */
+  localMembers(room: string): PresenceMember[];
 }
 
 /**

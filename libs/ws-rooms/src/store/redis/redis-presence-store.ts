@@ -29,8 +29,6 @@ const EMPTY_ROOM_VERSION_TTL = 10 * 60_000;
  */
 export class RedisPresenceStore implements PresenceStore {
   private events: PresenceStoreEvents | null = null;
-  /** This node's members, for partial answers while Redis is away. */
-  private readonly local = new Map<string, Map<string, PresenceMember>>();
   private changesLost = false;
 
   constructor(private readonly context: RedisStoreContext) {}
@@ -45,7 +43,6 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async add(room: string, member: PresenceMember): Promise<PresenceSnapshot> {
-    this.remember(room, member);
     const { keys, nodeId } = this.context;
     const client = this.context.readyClient();
     if (client !== null) {
@@ -64,10 +61,8 @@ export class RedisPresenceStore implements PresenceStore {
     return this.localSnapshot(room);
   }
 
+  /** The server removes only members it recorded: when Redis cannot number it, the answer is 0. */
   async remove(room: string, connectionId: string): Promise<number | null> {
-    const members = this.local.get(room);
-    const known = members?.delete(connectionId) === true;
-    if (members?.size === 0) this.local.delete(room);
     const { keys } = this.context;
     const client = this.context.readyClient();
     if (client !== null) {
@@ -83,7 +78,7 @@ export class RedisPresenceStore implements PresenceStore {
       }
     }
     this.changesLost = true;
-    return known ? 0 : null;
+    return 0;
   }
 
   async snapshot(room: string): Promise<PresenceSnapshot> {
@@ -143,22 +138,8 @@ export class RedisPresenceStore implements PresenceStore {
     this.events?.lost();
   }
 
-  private remember(room: string, member: PresenceMember): void {
-    let members = this.local.get(room);
-    if (members === undefined) {
-      members = new Map();
-      this.local.set(room, members);
-    }
-    members.set(member.id, member);
-  }
-
   private localSnapshot(room: string): PresenceSnapshot {
-    const members = this.local.get(room);
-    return {
-      members: members === undefined ? [] : [...members.values()],
-      version: 0,
-      partial: true,
-    };
+    return { members: this.events?.localMembers(room) ?? [], version: 0, partial: true };
   }
 }
 
