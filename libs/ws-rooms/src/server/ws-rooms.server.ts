@@ -528,8 +528,10 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
       lastOffset = entry.offset;
     }
     for (const frame of held) {
-      if (frame.offset === undefined || frame.offset > lastOffset) {
-        connection.sendFrame(frame.bytes, frame.volatile);
+      if (frame.offset !== undefined && frame.offset <= lastOffset) continue;
+      if (connection.sendFrame(frame.bytes, frame.volatile)) {
+        this.stats.messagesOut++;
+        this.stats.bytesOut += frame.bytes.length;
       }
     }
     // The rooms saw this connection leave: announce it again, after the replay, so that the fresh
@@ -928,9 +930,9 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
         );
       return;
     }
+    // Counted when sent: some are dropped as already replayed.
     heldBack.frames.push({ bytes, offset, volatile: isVolatile });
     heldBack.bytes += bytes.length;
-    this.stats.messagesOut++;
   }
 
   /**
