@@ -454,6 +454,29 @@ describe('protocol extensions: requests, presence and recovery with the modern c
       }
     });
 
+    it('does not replay what a room said before the client joined it', async () => {
+      const client = recovering('alice');
+      await nextRecovery(client);
+      const id = client.id!;
+      await client.request('join', 'news');
+      const said = collect(client, 'said');
+      const rooms = running.app.get(RoomsService);
+      rooms.to('news').emit('said', 'news-0');
+      await eventually(() => said.length === 1, WAIT_MS, 'news-0');
+      // Said in a room the client is not in yet: after its last offset, but never its to receive.
+      rooms.to('secret').emit('said', 'secret-before');
+      await client.request('join', 'secret');
+
+      const recovery = nextRecovery(client);
+      const connections = running.app.get(ConnectionsService);
+      (connections.get(id) as unknown as { ws: WebSocket }).ws.terminate();
+      rooms.to('secret').emit('said', 'secret-missed');
+      expect(await recovery).toEqual({ status: 'recovered', recovered: true, id });
+      rooms.to('secret').emit('said', 'secret-live');
+      await eventually(() => said.length === 3, WAIT_MS, 'the replay and secret-live');
+      expect(said).toEqual(['news-0', 'secret-missed', 'secret-live']);
+    });
+
     it('restores presence in tracked rooms after a recovery', async () => {
       const alice = recovering('alice');
       await nextRecovery(alice);

@@ -484,6 +484,28 @@ describe('recovery across nodes (Redis Streams)', () => {
     expect(said).toEqual(['c1', 'c2', 'c3']);
   });
 
+  it('does not replay, on another node, what a room said before the client joined it', async () => {
+    const client = recovering('hana');
+    await nextRecovery(client);
+    const id = client.id!;
+    await client.request('join', 'open');
+    const said = collect(client, 'said');
+    const fromNode1 = await sender(1);
+    await say(fromNode1, 'open', 'open-0');
+    await eventually(() => said.length === 1, WAIT_MS, 'open-0');
+    await say(fromNode1, 'vault', 'vault-before');
+    await client.request('join', 'vault');
+
+    proxy.target = cluster.nodes[1].port;
+    const recovery = nextRecovery(client);
+    (cluster.connections(0).get(id) as unknown as { ws: WebSocket }).ws.terminate();
+    await say(fromNode1, 'vault', 'vault-missed');
+    expect(await recovery).toMatchObject({ status: 'recovered', id });
+    await say(fromNode1, 'vault', 'vault-live');
+    await eventually(() => said.length === 3, WAIT_MS, 'the replay and vault-live');
+    expect(said).toEqual(['open-0', 'vault-missed', 'vault-live']);
+  });
+
   it('signals history-gone when more was said than the log keeps', async () => {
     const client = recovering('bob');
     await nextRecovery(client);

@@ -79,6 +79,8 @@ export class Connection<
   recovered = false;
   /** Broadcasts that arrived while this connection's replay was being read (see recovery). */
   heldBack: HeldBackFrames | undefined = undefined;
+  /** With recovery: the log's head when the connection joined each room (see SuspendedSession). */
+  joinedAt: Map<string, number> | undefined = undefined;
   /** The remote address the connection limiter counted this connection under. */
   limiterKey = '';
 

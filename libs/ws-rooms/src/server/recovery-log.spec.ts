@@ -155,3 +155,33 @@ describe('RecoveryLog.missed', () => {
     expect(log.missed(taken.session, 1, 1300)!.map((entry) => entry.offset)).toEqual([2, 3]);
   });
 });
+
+describe('RecoveryLog.missed and the rooms joined after the last offset seen', () => {
+  const broadcast = (text: string, rooms: string[] | null, except: string[] = []) => ({
+    message: message(text),
+    binary: false,
+    rooms,
+    except,
+    volatile: false,
+  });
+
+  it('replays what a room said only after the connection joined it, and excludes by rooms it was in', () => {
+    const log = new RecoveryLog(60_000, 100);
+    log.record(broadcast('lobby 1', ['lobby']), 1000); // 1: the last offset the client saw
+    log.record(broadcast('late, before the join', ['late']), 1010); // 2
+    log.record(broadcast('all but late, before the join', null, ['late']), 1020); // 3
+    // The connection joined `late` here (head 3), then was cut.
+    log.record(broadcast('late, after the join', ['late']), 1030); // 4
+    log.record(broadcast('all but late, after the join', null, ['late']), 1040); // 5
+    log.record(broadcast('__proto__ before', ['__proto__']), 1050); // 6
+    log.suspend(session({ rooms: ['lobby', 'late', '__proto__'], joinedAt: { late: 3 } }));
+    const taken = log.take('t1', 1, 'alice', 1100);
+    expect(taken.ok).toBe(true);
+    if (!taken.ok) return;
+    expect(log.missed(taken.session, 1, 1100)!.map((entry) => entry.message.toString())).toEqual([
+      'all but late, before the join',
+      'late, after the join',
+      '__proto__ before',
+    ]);
+  });
+});

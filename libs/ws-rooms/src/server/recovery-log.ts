@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { OutboundBroadcast } from '../store/room-store.interface';
 import {
-  reaches,
+  reachedSession,
   type RecordedBroadcast,
   type RecoveryStore,
   type SessionTakeResult,
@@ -74,12 +74,10 @@ export class RecoveryLog implements RecoveryStore {
   missed(session: SuspendedSession, afterOffset: number, now: number): RecordedBroadcast[] | null {
     this.prune(now);
     if (afterOffset + 1 < this.oldestOffset()) return null;
-    const rooms = new Set(session.rooms);
-    rooms.add(session.id);
     const missed: RecordedBroadcast[] = [];
     for (let i = this.headIndex; i < this.entries.length; i++) {
       const entry = this.entries[i];
-      if (entry.offset > afterOffset && reaches(entry, rooms)) missed.push(entry);
+      if (entry.offset > afterOffset && reachedSession(entry, session)) missed.push(entry);
     }
     return missed;
   }

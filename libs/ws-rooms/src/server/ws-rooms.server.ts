@@ -477,6 +477,7 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     }
     const { session, afterOffset } = resume;
     connection.heldBack = { frames: [], bytes: 0 };
+    connection.joinedAt = new Map(Object.entries(session.joinedAt ?? {}));
     const routed: unknown[] = [];
     for (const room of session.rooms) {
       if (this.index.add(connection.id, room)) routed.push(this.store.joined(connection.id, room));
@@ -503,6 +504,7 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
     if (connection.closed) return;
     if (missed === null) {
       // The log lost part of the gap since the session was taken: start over, like a fresh session.
+      connection.joinedAt = undefined;
       for (const room of session.rooms) {
         if (this.index.remove(connection.id, room))
           this.track(this.store.left(connection.id, room));
@@ -1075,6 +1077,10 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
       );
     }
     this.index.add(connection.id, room);
+    // What the room said before now was never this connection's: a replay must skip it.
+    if (connection.recoveryToken !== undefined) {
+      (connection.joinedAt ??= new Map()).set(room, this.recovery!.head());
+    }
     const routed = this.store.joined(connection.id, room);
     if (!this.presence?.tracks(room)) return this.settle(routed);
     // Resolves once presence recorded the member too: `presence(room)` right after lists it.
@@ -1107,6 +1113,7 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
   leave(connection: Connection, room: string): Promise<void> {
     assertRoomName(room);
     if (!this.index.remove(connection.id, room)) return RESOLVED;
+    connection.joinedAt?.delete(room);
     // The leaver is no longer a member and misses the room's `left`: its view of the room is emptied.
     const forgotten = this.presence?.left(connection.id, room, true);
     const left = this.store.left(connection.id, room);
@@ -1191,6 +1198,7 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
         id: connection.id,
         token: connection.recoveryToken,
         rooms,
+        joinedAt: connection.joinedAt && Object.fromEntries(connection.joinedAt),
         disconnectedAt: this.scheduler.now(),
         owner: ownerKey(connection.principal),
       });

@@ -18,6 +18,12 @@ export interface SuspendedSession {
   readonly id: string;
   readonly token: string;
   readonly rooms: readonly string[];
+  /**
+   * The log's head when the connection joined each of its rooms: a broadcast to a room from before
+   * the join was never the connection's to receive, so a replay must not hand it over (the client's
+   * last offset can predate the join). Missing for a room: joined before any broadcast was logged.
+   */
+  readonly joinedAt?: Readonly<Record<string, number>>;
   readonly disconnectedAt: number;
   /**
    * Who the session belonged to (the principal, serialised). A token alone must not hand a session,
@@ -91,13 +97,23 @@ export interface RecoveryStore {
   ): MaybePromise<readonly RecordedBroadcast[] | null>;
 }
 
-/** True when a recorded broadcast reached a member of `rooms` (its own-id room included). */
-export function reaches(
-  entry: Pick<RecordedBroadcast, 'rooms' | 'except'>,
-  rooms: ReadonlySet<string>,
+/**
+ * True when a logged broadcast reached the session's connection: sent to everyone, to its id, or
+ * to a room it was in at the time (it had joined before the broadcast's offset), and not excluded
+ * by its id or by a room it was in at the time.
+ */
+export function reachedSession(
+  entry: Pick<RecordedBroadcast, 'offset' | 'rooms' | 'except'>,
+  session: Pick<SuspendedSession, 'id' | 'rooms' | 'joinedAt'>,
 ): boolean {
-  for (const excluded of entry.except) if (rooms.has(excluded)) return false;
+  const { joinedAt } = session;
+  // Own properties only: a room may be called `__proto__`.
+  const joinedBefore = (room: string) =>
+    (joinedAt !== undefined && Object.hasOwn(joinedAt, room) ? joinedAt[room] : 0) < entry.offset;
+  const wasIn = (room: string) =>
+    room === session.id || (session.rooms.includes(room) && joinedBefore(room));
+  for (const excluded of entry.except) if (wasIn(excluded)) return false;
   if (entry.rooms === null) return true;
-  for (const room of entry.rooms) if (rooms.has(room)) return true;
+  for (const room of entry.rooms) if (wasIn(room)) return true;
   return false;
 }

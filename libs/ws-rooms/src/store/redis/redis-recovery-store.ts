@@ -1,6 +1,6 @@
 import { describeError } from '../../server/describe-error';
 import {
-  reaches,
+  reachedSession,
   type RecordedBroadcast,
   type RecoveryFailure,
   type RecoveryStore,
@@ -208,11 +208,10 @@ export class RedisRecoveryStore implements RecoveryStore {
       if (first === undefined || first.offset !== afterOffset + 1) return null;
       if (first.at < now - this.options.windowMs) return null;
     }
-    const rooms = new Set(session.rooms);
-    rooms.add(session.id);
     const missed: RecordedBroadcast[] = [];
     for (const { offset, at, broadcast } of entries) {
-      if (reaches(broadcast, rooms)) missed.push({ offset, at, ...broadcast });
+      if (reachedSession({ offset, ...broadcast }, session))
+        missed.push({ offset, at, ...broadcast });
     }
     return missed;
   }
@@ -267,7 +266,8 @@ function parseSession(raw: string | undefined): SuspendedSession | null {
       typeof value.token !== 'string' ||
       !Array.isArray(value.rooms) ||
       typeof value.disconnectedAt !== 'number' ||
-      typeof value.owner !== 'string'
+      typeof value.owner !== 'string' ||
+      !isOffsetRecord(value.joinedAt)
     ) {
       return null;
     }
@@ -275,4 +275,10 @@ function parseSession(raw: string | undefined): SuspendedSession | null {
   } catch {
     return null;
   }
+}
+
+function isOffsetRecord(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  return Object.values(value).every((offset) => Number.isSafeInteger(offset));
 }
