@@ -4,7 +4,13 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, openWatchedContext, ROOT, type WatchedContext } from '../support/chromium';
+import {
+  launchChromium,
+  openWatchedContext,
+  ROOT,
+  type WatchedContext,
+  waitUntilInPage,
+} from '../support/chromium';
 import {
   type OnWsConnection,
   type OnWsDisconnect,
@@ -163,26 +169,15 @@ function viewOf(page: Page): Promise<PageView | string> {
     .catch((error: Error) => `(page unavailable: ${error.message})`);
 }
 
-/**
- * Waits (Playwright polls on animation frames) until `predicate(arg)` is truthy in the page; on a
- * timeout the error says what was awaited and what the page showed.
- */
-async function waitInPage<Result>(
+/** {@link waitUntilInPage} with this suite's bound and page view. */
+function waitInPage<Result>(
   page: Page,
   what: string,
   predicate: (arg: string) => Result,
   arg: string,
   timeoutMs = WAIT_MS,
 ): Promise<Result> {
-  try {
-    const handle = await page.waitForFunction(predicate, arg, { timeout: timeoutMs });
-    return (await handle.jsonValue()) as Result;
-  } catch (error) {
-    const view = JSON.stringify(await viewOf(page));
-    throw new Error(`${what}: not seen within ${timeoutMs} ms; the page shows ${view}`, {
-      cause: error,
-    });
-  }
+  return waitUntilInPage(page, what, predicate, arg, timeoutMs, viewOf);
 }
 
 /** Waits until `#status` shows `state` (text and `data-state`). */

@@ -13,6 +13,7 @@ import {
   launchChromium,
   openWatchedContext,
   type WatchedContext,
+  waitUntilInPage,
 } from '../support/chromium';
 import { eventually, ProtocolClient } from '../support/protocol-client';
 import { type RunningApp, startApp } from '../support/test-app';
@@ -80,26 +81,15 @@ function viewOf(page: Page): Promise<unknown> {
     .catch((error: Error) => `(page unavailable: ${error.message})`);
 }
 
-/**
- * Waits (Playwright polls on animation frames) until `predicate(arg)` is truthy in the page; on a
- * timeout the error says what was awaited and what the page held.
- */
-async function waitInPage<Result>(
+/** {@link waitUntilInPage} with this suite's bound and page view. */
+function waitInPage<Result>(
   page: Page,
   what: string,
   predicate: (arg: string) => Result,
   arg = '',
   timeoutMs = WAIT_MS,
 ): Promise<Result> {
-  try {
-    const handle = await page.waitForFunction(predicate, arg, { timeout: timeoutMs });
-    return (await handle.jsonValue()) as Result;
-  } catch (error) {
-    const view = JSON.stringify(await viewOf(page));
-    throw new Error(`${what}: not seen within ${timeoutMs} ms; the page holds ${view}`, {
-      cause: error,
-    });
-  }
+  return waitUntilInPage(page, what, predicate, arg, timeoutMs, viewOf);
 }
 
 /** Waits until the page's `client.presence(room)` is exactly `members`. */

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Controller, Get, Header } from '@nestjs/common';
-import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 /** Debian's Chromium (`apt-get install chromium`, as `.ci/run` does); never a downloaded browser. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -135,4 +135,27 @@ export async function openWatchedContext(
       expect(requests.filter((url) => !url.startsWith('http://127.0.0.1:'))).toEqual([]);
     },
   };
+}
+
+/**
+ * Waits (Playwright polls on animation frames) until `predicate(arg)` is truthy in the page; on a
+ * timeout the error says what was awaited and what `view(page)` saw there.
+ */
+export async function waitUntilInPage<Result>(
+  page: Page,
+  what: string,
+  predicate: (arg: string) => Result,
+  arg: string,
+  timeoutMs: number,
+  view: (page: Page) => Promise<unknown>,
+): Promise<Result> {
+  try {
+    const handle = await page.waitForFunction(predicate, arg, { timeout: timeoutMs });
+    return (await handle.jsonValue()) as Result;
+  } catch (error) {
+    const seen = JSON.stringify(await view(page));
+    throw new Error(`${what}: not seen within ${timeoutMs} ms; the page holds ${seen}`, {
+      cause: error,
+    });
+  }
 }
