@@ -16,12 +16,13 @@ import {
 } from 'ws-rooms';
 import { ProtocolClient, eventually } from './support/protocol-client';
 import { type RunningApp, startApp } from './support/test-app';
+import { RoomMembershipHandlers } from './support/room-membership.handlers';
 
 const log: string[] = [];
 const connections = new Map<string, WsConnection>();
 
 @WsRoomsGateway()
-class CoreGateway implements OnWsConnection, OnWsDisconnect {
+class CoreGateway extends RoomMembershipHandlers implements OnWsConnection, OnWsDisconnect {
   onWsConnection(c: WsConnection): void {
     connections.set(c.id, c);
     c.emit('welcome', c.id);
@@ -29,18 +30,6 @@ class CoreGateway implements OnWsConnection, OnWsDisconnect {
 
   onWsDisconnect(c: WsConnection, info: DisconnectInfo): void {
     log.push(`gateway:${c.id}:${info.code}:${info.initiator}`);
-  }
-
-  @OnEvent('join')
-  async join(@ConnectedSocket() c: WsConnection, @MessageBody() room: string): Promise<string[]> {
-    await c.join(room);
-    return c.rooms();
-  }
-
-  @OnEvent('leave')
-  async leave(@ConnectedSocket() c: WsConnection, @MessageBody() room: string): Promise<string[]> {
-    await c.leave(room);
-    return c.rooms();
   }
 
   @OnEvent('to-room')

@@ -8,7 +8,6 @@ import { Module } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
 import WebSocket from 'ws';
 import {
-  ConnectedSocket,
   ConnectionsService,
   MessageBody,
   OnEvent,
@@ -41,6 +40,7 @@ import {
 } from './support/modern-client-waits';
 import { startSwitchingProxy } from './support/switching-proxy';
 import { type RunningApp, startApp } from './support/test-app';
+import { RoomMembershipHandlers } from './support/room-membership.handlers';
 
 interface Deferred<T> {
   readonly promise: Promise<T>;
@@ -57,19 +57,7 @@ function deferred<T>(): Deferred<T> {
 let hanging = deferred<string>();
 
 @WsRoomsGateway()
-class ExtensionsGateway {
-  @OnEvent('join')
-  async join(@ConnectedSocket() c: WsConnection, @MessageBody() room: string): Promise<string[]> {
-    await c.join(room);
-    return c.rooms();
-  }
-
-  @OnEvent('leave')
-  async leave(@ConnectedSocket() c: WsConnection, @MessageBody() room: string): Promise<string[]> {
-    await c.leave(room);
-    return c.rooms();
-  }
-
+class ExtensionsGateway extends RoomMembershipHandlers {
   @OnEvent('add')
   add(@MessageBody() body: { a: number; b: number }): number {
     return body.a + body.b;

@@ -1,7 +1,6 @@
 import { Injectable, Module } from '@nestjs/common';
 import WebSocket from 'ws';
 import {
-  ConnectedSocket,
   ConnectionsService,
   type DisconnectInfo,
   MessageBody,
@@ -14,46 +13,12 @@ import {
   WsRoomsModule,
 } from 'ws-rooms';
 import { ProtocolClient, withTimeout } from './support/protocol-client';
+import { Recorder } from './support/recorder';
 import { tcpConnectOutcome } from './support/raw-socket';
 import { type RunningApp, startApp } from './support/test-app';
+import { RoomMembershipHandlers } from './support/room-membership.handlers';
 
 const PREFIX = 'iris-websocket-message:';
-
-/** Items pushed by a fixture, awaited by a test: completion is signalled by the event itself. */
-class Recorder<T> {
-  readonly items: T[] = [];
-  private waiters: { match: (item: T, index: number) => boolean; resolve: (item: T) => void }[] =
-    [];
-
-  push(item: T): void {
-    this.items.push(item);
-    const index = this.items.length - 1;
-    this.waiters = this.waiters.filter((waiter) => {
-      if (!waiter.match(item, index)) return true;
-      waiter.resolve(item);
-      return false;
-    });
-  }
-
-  waitFor(
-    match: (item: T, index: number) => boolean,
-    timeoutMs = 3000,
-    what = 'a record',
-  ): Promise<T> {
-    const index = this.items.findIndex(match);
-    if (index !== -1) return Promise.resolve(this.items[index]);
-    return withTimeout(
-      new Promise<T>((resolve) => this.waiters.push({ match, resolve })),
-      timeoutMs,
-      what,
-    );
-  }
-
-  /** Resolves once `count` items were pushed. */
-  waitForCount(count: number, timeoutMs = 3000, what = `${count} records`): Promise<T> {
-    return this.waitFor((_, index) => index === count - 1, timeoutMs, what);
-  }
-}
 
 interface DisconnectRecord {
   readonly id: string;
@@ -62,7 +27,7 @@ interface DisconnectRecord {
 
 /** Greets every connection with its id and records every disconnect. */
 @WsRoomsGateway()
-class RecordingGateway implements OnWsConnection, OnWsDisconnect {
+class RecordingGateway extends RoomMembershipHandlers implements OnWsConnection, OnWsDisconnect {
   readonly disconnects = new Recorder<DisconnectRecord>();
 
   onWsConnection(connection: WsConnection): void {
@@ -71,15 +36,6 @@ class RecordingGateway implements OnWsConnection, OnWsDisconnect {
 
   onWsDisconnect(connection: WsConnection, info: DisconnectInfo): void {
     this.disconnects.push({ id: connection.id, info });
-  }
-
-  @OnEvent('join')
-  async join(
-    @ConnectedSocket() connection: WsConnection,
-    @MessageBody() room: string,
-  ): Promise<string[]> {
-    await connection.join(room);
-    return connection.rooms();
   }
 
   @OnEvent('echo')

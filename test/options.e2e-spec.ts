@@ -20,39 +20,10 @@ import {
   type WsRoomsOptions,
 } from 'ws-rooms';
 import { eventually, ProtocolClient, withTimeout } from './support/protocol-client';
+import { Recorder } from './support/recorder';
 import { httpExchange, RawWebSocket, upgradeRequest } from './support/raw-socket';
 import { type RunningApp, startApp } from './support/test-app';
-
-/** Items pushed by a fixture, awaited by a test: completion is signalled by the event itself. */
-class Recorder<T> {
-  readonly items: T[] = [];
-  private waiters: { match: (item: T, index: number) => boolean; resolve: (item: T) => void }[] =
-    [];
-
-  push(item: T): void {
-    this.items.push(item);
-    const index = this.items.length - 1;
-    this.waiters = this.waiters.filter((waiter) => {
-      if (!waiter.match(item, index)) return true;
-      waiter.resolve(item);
-      return false;
-    });
-  }
-
-  waitFor(
-    match: (item: T, index: number) => boolean,
-    timeoutMs = 3000,
-    what = 'a record',
-  ): Promise<T> {
-    const index = this.items.findIndex(match);
-    if (index !== -1) return Promise.resolve(this.items[index]);
-    return withTimeout(
-      new Promise<T>((resolve) => this.waiters.push({ match, resolve })),
-      timeoutMs,
-      what,
-    );
-  }
-}
+import { RoomMembershipHandlers } from './support/room-membership.handlers';
 
 interface DisconnectRecord {
   readonly id: string;
@@ -77,7 +48,7 @@ interface FloodOrder {
 
 /** The one gateway of the option fixtures: it reports everything the tests need to observe. */
 @WsRoomsGateway()
-class OptionsGateway implements OnWsConnection, OnWsDisconnect {
+class OptionsGateway extends RoomMembershipHandlers implements OnWsConnection, OnWsDisconnect {
   readonly disconnects = new Recorder<DisconnectRecord>();
   readonly floods = new Recorder<FloodRecord>();
 
@@ -112,24 +83,6 @@ class OptionsGateway implements OnWsConnection, OnWsDisconnect {
       hasRequest: connection.upgradeRequest !== undefined,
       url: connection.upgradeRequest?.url ?? null,
     };
-  }
-
-  @OnEvent('join')
-  async join(
-    @ConnectedSocket() connection: WsConnection,
-    @MessageBody() room: string,
-  ): Promise<string[]> {
-    await connection.join(room);
-    return connection.rooms();
-  }
-
-  @OnEvent('leave')
-  async leave(
-    @ConnectedSocket() connection: WsConnection,
-    @MessageBody() room: string,
-  ): Promise<string[]> {
-    await connection.leave(room);
-    return connection.rooms();
   }
 
   /** Pushes large messages to a client that (in these tests) does not read them. */

@@ -9,12 +9,10 @@ import {
   waitUntilInPage,
 } from '../support/chromium';
 import {
-  ConnectedSocket,
   ConnectionsService,
   MessageBody,
   OnEvent,
   RoomsService,
-  type WsConnection,
   WsRoomsError,
   WsRoomsErrorCode,
   WsRoomsGateway,
@@ -23,6 +21,7 @@ import {
 import type { PresenceChange, RecoveryResult, WsRoomsClient } from 'ws-rooms/client';
 import { eventually } from '../support/protocol-client';
 import { type RunningApp, startApp } from '../support/test-app';
+import { RoomMembershipHandlers } from '../support/room-membership.handlers';
 
 // The protocol extensions (requests both ways, presence, missed-message recovery) with the modern
 // client of /iris-ws.js in a real browser: Debian's Chromium driven by playwright-core, against an
@@ -38,13 +37,7 @@ const RECONNECT_DELAY_MS = 500;
 jest.setTimeout(60_000);
 
 @WsRoomsGateway()
-class ExtensionsGateway {
-  @OnEvent('join')
-  async join(@ConnectedSocket() c: WsConnection, @MessageBody() room: string): Promise<string[]> {
-    await c.join(room);
-    return c.rooms();
-  }
-
+class ExtensionsGateway extends RoomMembershipHandlers {
   @OnEvent('sum')
   sum(@MessageBody() values: number[]): number {
     return values.reduce((total, value) => total + value, 0);

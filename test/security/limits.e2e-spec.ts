@@ -16,13 +16,14 @@ import {
 } from 'ws-rooms';
 import { eventually, ProtocolClient } from '../support/protocol-client';
 import { type RunningApp, startApp } from '../support/test-app';
+import { RoomMembershipHandlers } from '../support/room-membership.handlers';
 
 const PREFIX = 'iris-websocket-message:';
 /** An event name of exactly 16 bytes: the `maxEventNameLength` of the fixture below. */
 const SIXTEEN = 'abcdefghijklmnop';
 
 @WsRoomsGateway()
-class LimitsGateway implements OnWsConnection, OnWsDisconnect {
+class LimitsGateway extends RoomMembershipHandlers implements OnWsConnection, OnWsDisconnect {
   readonly disconnects = new Map<string, DisconnectInfo>();
   /** Echo calls per connection id. */
   readonly echoes = new Map<string, number>();
@@ -59,24 +60,6 @@ class LimitsGateway implements OnWsConnection, OnWsDisconnect {
       node = Array.isArray(node) ? node[0] : Object.values(node as object)[0];
     }
     return depth;
-  }
-
-  @OnEvent('join')
-  async join(
-    @ConnectedSocket() connection: WsConnection,
-    @MessageBody() room: string,
-  ): Promise<string[]> {
-    await connection.join(room);
-    return connection.rooms();
-  }
-
-  @OnEvent('leave')
-  async leave(
-    @ConnectedSocket() connection: WsConnection,
-    @MessageBody() room: string,
-  ): Promise<string[]> {
-    await connection.leave(room);
-    return connection.rooms();
   }
 }
 

@@ -27,6 +27,7 @@ import {
 } from '../../libs/ws-rooms/src';
 import { ProtocolClient } from '../support/protocol-client';
 import { type RunningApp, startApp } from '../support/test-app';
+import { RoomMembershipHandlers } from '../support/room-membership.handlers';
 
 /** What `say` asks the server to do (see {@link SemanticsGateway.say}). */
 export interface SayBody {
@@ -42,27 +43,9 @@ export interface SayBody {
 
 /** The fixture gateway of every node of the suite (also used by the child-process node). */
 @WsRoomsGateway()
-export class SemanticsGateway implements OnWsConnection {
+export class SemanticsGateway extends RoomMembershipHandlers implements OnWsConnection {
   onWsConnection(connection: WsConnection): void {
     connection.emit('welcome', connection.id);
-  }
-
-  @OnEvent('join')
-  async join(
-    @ConnectedSocket() connection: WsConnection,
-    @MessageBody() room: string,
-  ): Promise<string[]> {
-    await connection.join(room);
-    return connection.rooms();
-  }
-
-  @OnEvent('leave')
-  async leave(
-    @ConnectedSocket() connection: WsConnection,
-    @MessageBody() room: string,
-  ): Promise<string[]> {
-    await connection.leave(room);
-    return connection.rooms();
   }
 
   @OnEvent('say')
