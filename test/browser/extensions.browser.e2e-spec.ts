@@ -18,10 +18,16 @@ import {
   WsRoomsGateway,
   WsRoomsModule,
 } from 'ws-rooms';
-import type { PresenceChange, RecoveryResult, WsRoomsClient } from 'ws-rooms/client';
+import type { RecoveryResult } from 'ws-rooms/client';
 import { eventually } from '../support/protocol-client';
 import { type RunningApp, startApp } from '../support/test-app';
 import { RoomMembershipHandlers } from '../support/room-membership.handlers';
+import {
+  clientPageView,
+  type ClientPageWindow,
+  firstSession,
+  startPageClient,
+} from '../support/client-page';
 
 // The protocol extensions (requests both ways, presence, missed-message recovery) with the modern
 // client of /iris-ws.js in a real browser: Debian's Chromium driven by playwright-core, against an
@@ -73,15 +79,6 @@ class ExtensionsGateway extends RoomMembershipHandlers {
 })
 class ExtensionsBrowserModule {}
 
-/** What a page keeps in its window: the client and what it saw. */
-interface TestWindow extends Window {
-  client: WsRoomsClient;
-  recoveries: RecoveryResult[];
-  presenceChanges: PresenceChange[];
-  received: unknown[];
-  states: string[];
-}
-
 /** A page with a connected client, and the connection id it reported. */
 interface BrowserClient {
   readonly page: Page;
@@ -95,23 +92,6 @@ interface Rejection {
   message: string;
 }
 
-/** What a page shows, for timeout messages. */
-function viewOf(page: Page): Promise<unknown> {
-  return page
-    .evaluate(() => {
-      const w = window as unknown as TestWindow;
-      return {
-        state: w.client?.state,
-        id: w.client?.id,
-        recoveries: w.recoveries,
-        presenceChanges: w.presenceChanges,
-        received: w.received,
-        states: w.states,
-      };
-    })
-    .catch((error: Error) => `(page unavailable: ${error.message})`);
-}
-
 /** {@link waitUntilInPage} with this suite's bound and page view. */
 function waitInPage<Result>(
   page: Page,
@@ -120,7 +100,7 @@ function waitInPage<Result>(
   arg: string,
   timeoutMs = WAIT_MS,
 ): Promise<Result> {
-  return waitUntilInPage(page, what, predicate, arg, timeoutMs, viewOf);
+  return waitUntilInPage(page, what, predicate, arg, timeoutMs, (page) => clientPageView(page));
 }
 
 describe('protocol extensions in Chromium (real browser, playwright-core)', () => {
@@ -167,34 +147,12 @@ describe('protocol extensions in Chromium (real browser, playwright-core)', () =
   async function openClient(name: string, reconnectDelayMs?: number): Promise<BrowserClient> {
     const page = await context!.newPage();
     await page.goto(`${running!.httpUrl}/`);
-    await page.evaluate(
-      ({ name, reconnectDelayMs }) => {
-        const w = window as unknown as TestWindow;
-        w.recoveries = [];
-        w.presenceChanges = [];
-        w.received = [];
-        w.states = [];
-        const url = 'ws://' + location.host + '/ws?name=' + encodeURIComponent(name);
-        w.client =
-          reconnectDelayMs === undefined
-            ? new w.WsRooms.WsRoomsClient(url, { recovery: true })
-            : new w.WsRooms.WsRoomsClient(url, {
-                recovery: true,
-                reconnect: { initialDelay: reconnectDelayMs, jitter: false },
-              });
-        w.client.onRecovery((result) => w.recoveries.push(result));
-        w.client.onPresence((change) => w.presenceChanges.push(change));
-        w.client.onStateChange((state) => w.states.push(state));
-        w.client.on('said', (value) => w.received.push(value));
-      },
-      { name, reconnectDelayMs },
-    );
-    const first = await waitInPage(
+    await startPageClient(
       page,
-      'the first session',
-      () => (window as unknown as TestWindow).recoveries[0] ?? false,
-      '',
+      `${running!.wsUrl('/ws')}?name=${encodeURIComponent(name)}`,
+      reconnectDelayMs,
     );
+    const first = await firstSession(page, 'the first session', WAIT_MS);
     expect(first).toEqual({ status: 'fresh', recovered: false, id: expect.stringMatching(ID) });
     const id = (first as RecoveryResult).id;
     await eventually(() => connections().has(id), WAIT_MS, `the connection of ${name}`);
@@ -210,7 +168,7 @@ describe('protocol extensions in Chromium (real browser, playwright-core)', () =
   ): Promise<{ value: unknown } | { rejected: Rejection }> {
     return page.evaluate(
       async ({ event, value }) => {
-        const w = window as unknown as TestWindow;
+        const w = window as unknown as ClientPageWindow;
         try {
           return { value: await w.client.request(event, value, { timeout: 5000 }) };
         } catch (error) {
@@ -250,7 +208,7 @@ describe('protocol extensions in Chromium (real browser, playwright-core)', () =
   it('answers a server-to-client request with the handler registered by onRequest in the page', async () => {
     const { page, id } = await openClient('alice');
     await page.evaluate(() => {
-      const w = window as unknown as TestWindow;
+      const w = window as unknown as ClientPageWindow;
       w.client.onRequest('confirm', (q) => 'yes:' + String(q));
     });
 
@@ -279,11 +237,12 @@ describe('protocol extensions in Chromium (real browser, playwright-core)', () =
         page,
         'both members in lobby',
         (expected) =>
-          JSON.stringify((window as unknown as TestWindow).client.presence('lobby')) === expected,
+          JSON.stringify((window as unknown as ClientPageWindow).client.presence('lobby')) ===
+          expected,
         JSON.stringify(both),
       );
       expect(
-        await page.evaluate(() => (window as unknown as TestWindow).client.presence('lobby')),
+        await page.evaluate(() => (window as unknown as ClientPageWindow).client.presence('lobby')),
       ).toEqual(both);
     }
     expect(await running!.app.get(RoomsService).presence('lobby')).toEqual(both);
@@ -293,13 +252,15 @@ describe('protocol extensions in Chromium (real browser, playwright-core)', () =
       alice.page,
       'bob leaving lobby',
       (bobId) =>
-        (window as unknown as TestWindow).presenceChanges.some(
+        (window as unknown as ClientPageWindow).presenceChanges.some(
           (change) => change.type === 'left' && change.room === 'lobby' && change.id === bobId,
         ),
       bob.id,
     );
     expect(
-      await alice.page.evaluate(() => (window as unknown as TestWindow).client.presence('lobby')),
+      await alice.page.evaluate(() =>
+        (window as unknown as ClientPageWindow).client.presence('lobby'),
+      ),
     ).toEqual([both[0]]);
     await eventually(() => !connections().has(bob.id), WAIT_MS, "bob's connection to end");
     expect(await running!.app.get(RoomsService).presence('lobby')).toEqual([both[0]]);
@@ -313,7 +274,7 @@ describe('protocol extensions in Chromium (real browser, playwright-core)', () =
     await waitInPage(
       page,
       'live-0',
-      () => (window as unknown as TestWindow).received.length === 1,
+      () => (window as unknown as ClientPageWindow).received.length === 1,
       '',
     );
 
@@ -328,15 +289,15 @@ describe('protocol extensions in Chromium (real browser, playwright-core)', () =
     const recovery = await waitInPage(
       page,
       'the recovery',
-      () => (window as unknown as TestWindow).recoveries[1] ?? false,
+      () => (window as unknown as ClientPageWindow).recoveries[1] ?? false,
       '',
     );
     expect(recovery).toEqual({ status: 'recovered', recovered: true, id });
-    expect(await page.evaluate(() => (window as unknown as TestWindow).client.id)).toBe(id);
+    expect(await page.evaluate(() => (window as unknown as ClientPageWindow).client.id)).toBe(id);
     await waitInPage(
       page,
       'the missed messages',
-      () => (window as unknown as TestWindow).received.length >= 4,
+      () => (window as unknown as ClientPageWindow).received.length >= 4,
       '',
     );
     expect(connections().get(id)?.recovered).toBe(true);
@@ -346,17 +307,17 @@ describe('protocol extensions in Chromium (real browser, playwright-core)', () =
     await waitInPage(
       page,
       'live-1',
-      () => (window as unknown as TestWindow).received.includes('live-1'),
+      () => (window as unknown as ClientPageWindow).received.includes('live-1'),
       '',
     );
-    expect(await page.evaluate(() => (window as unknown as TestWindow).received)).toEqual([
+    expect(await page.evaluate(() => (window as unknown as ClientPageWindow).received)).toEqual([
       'live-0',
       'missed-1',
       'missed-2',
       'missed-3',
       'live-1',
     ]);
-    expect(await page.evaluate(() => (window as unknown as TestWindow).states)).toEqual([
+    expect(await page.evaluate(() => (window as unknown as ClientPageWindow).states)).toEqual([
       'open',
       'reconnecting',
       'open',

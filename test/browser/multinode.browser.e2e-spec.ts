@@ -2,12 +2,7 @@ import { Module, type Type } from '@nestjs/common';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type WebSocket from 'ws';
 import { ConnectionsService, RedisRoomStore, type RoomStore, RoomsService } from 'ws-rooms';
-import type {
-  PresenceChange,
-  PresenceMember,
-  RecoveryResult,
-  WsRoomsClient,
-} from 'ws-rooms/client';
+import type { PresenceMember, RecoveryResult } from 'ws-rooms/client';
 import {
   ClientPageController,
   launchChromium,
@@ -20,6 +15,12 @@ import { type RunningApp, startApp } from '../support/test-app';
 import { extensionsModule } from '../redis/fixtures/extensions-module';
 import { type RedisServer, startRedisServer } from '../redis/support/redis-server';
 import { startSwitchingProxy, type SwitchingProxy } from '../support/switching-proxy';
+import {
+  clientPageView,
+  type ClientPageWindow,
+  firstSession,
+  startPageClient,
+} from '../support/client-page';
 
 // Presence and recovery across two nodes sharing a real redis-server, with the modern client of
 // /iris-ws.js in a real browser: Debian's Chromium driven by playwright-core. Each node is an
@@ -47,38 +48,10 @@ function browserNodeModule(store: RoomStore): Type<unknown> {
   return BrowserNodeModule;
 }
 
-/** What a page keeps in its window: the client and what it saw. */
-interface TestWindow extends Window {
-  client: WsRoomsClient;
-  recoveries: RecoveryResult[];
-  presenceChanges: PresenceChange[];
-  received: unknown[];
-  states: string[];
-}
-
 /** A page with a connected client, and the connection id it reported. */
 interface BrowserClient {
   readonly page: Page;
   readonly id: string;
-}
-
-/** What a page shows, for timeout messages. */
-function viewOf(page: Page): Promise<unknown> {
-  return page
-    .evaluate(() => {
-      const w = window as unknown as TestWindow;
-      return {
-        location: location.href,
-        state: w.client?.state,
-        id: w.client?.id,
-        lobby: w.client?.presence('p-lobby'),
-        recoveries: w.recoveries,
-        presenceChanges: w.presenceChanges,
-        received: w.received,
-        states: w.states,
-      };
-    })
-    .catch((error: Error) => `(page unavailable: ${error.message})`);
 }
 
 /** {@link waitUntilInPage} with this suite's bound and page view. */
@@ -89,7 +62,9 @@ function waitInPage<Result>(
   arg = '',
   timeoutMs = WAIT_MS,
 ): Promise<Result> {
-  return waitUntilInPage(page, what, predicate, arg, timeoutMs, viewOf);
+  return waitUntilInPage(page, what, predicate, arg, timeoutMs, (page) =>
+    clientPageView(page, ['p-lobby']),
+  );
 }
 
 /** Waits until the page's `client.presence(room)` is exactly `members`. */
@@ -104,12 +79,17 @@ async function waitForPresence(
     what,
     (arg) => {
       const { room, expected } = JSON.parse(arg) as { room: string; expected: string };
-      return JSON.stringify((window as unknown as TestWindow).client.presence(room)) === expected;
+      return (
+        JSON.stringify((window as unknown as ClientPageWindow).client.presence(room)) === expected
+      );
     },
     JSON.stringify({ room, expected: JSON.stringify(members) }),
   );
   expect(
-    await page.evaluate((room) => (window as unknown as TestWindow).client.presence(room), room),
+    await page.evaluate(
+      (room) => (window as unknown as ClientPageWindow).client.presence(room),
+      room,
+    ),
   ).toEqual(members);
 }
 
@@ -185,32 +165,8 @@ describe('presence and recovery across two Redis nodes in Chromium (real browser
   ): Promise<BrowserClient> {
     const page = await context!.newPage();
     await page.goto(pageUrl);
-    await page.evaluate(
-      ({ url, reconnectDelayMs }) => {
-        const w = window as unknown as TestWindow;
-        w.recoveries = [];
-        w.presenceChanges = [];
-        w.received = [];
-        w.states = [];
-        w.client =
-          reconnectDelayMs === undefined
-            ? new w.WsRooms.WsRoomsClient(url, { recovery: true })
-            : new w.WsRooms.WsRoomsClient(url, {
-                recovery: true,
-                reconnect: { initialDelay: reconnectDelayMs, jitter: false },
-              });
-        w.client.onRecovery((result) => w.recoveries.push(result));
-        w.client.onPresence((change) => w.presenceChanges.push(change));
-        w.client.onStateChange((state) => w.states.push(state));
-        w.client.on('said', (value) => w.received.push(value));
-      },
-      { url: `${wsUrl}?name=${encodeURIComponent(name)}`, reconnectDelayMs },
-    );
-    const first = await waitInPage(
-      page,
-      `the first session of ${name}`,
-      () => (window as unknown as TestWindow).recoveries[0] ?? false,
-    );
+    await startPageClient(page, `${wsUrl}?name=${encodeURIComponent(name)}`, reconnectDelayMs);
+    const first = await firstSession(page, `the first session of ${name}`, WAIT_MS);
     expect(first).toEqual({ status: 'fresh', recovered: false, id: expect.stringMatching(ID) });
     const id = (first as RecoveryResult).id;
     await eventually(() => connections(node).has(id), WAIT_MS, `${name} on node ${node}`);
@@ -222,7 +178,7 @@ describe('presence and recovery across two Redis nodes in Chromium (real browser
   function requestInPage(page: Page, event: string, value: unknown): Promise<unknown> {
     return page.evaluate(
       ({ event, value }) =>
-        (window as unknown as TestWindow).client.request(event, value, { timeout: 5000 }),
+        (window as unknown as ClientPageWindow).client.request(event, value, { timeout: 5000 }),
       { event, value },
     );
   }
@@ -265,7 +221,7 @@ describe('presence and recovery across two Redis nodes in Chromium (real browser
     await waitForPresence(bob.page, 'bob no longer sees the room', 'p-lobby', []);
     expect(
       await alice.page.evaluate(() =>
-        (window as unknown as TestWindow).presenceChanges.filter((c) => c.type === 'left'),
+        (window as unknown as ClientPageWindow).presenceChanges.filter((c) => c.type === 'left'),
       ),
     ).toEqual([expect.objectContaining({ type: 'left', room: 'p-lobby', id: bob.id })]);
     expect(await rooms(0).presence('p-lobby')).toEqual([both[0]]);
@@ -292,7 +248,7 @@ describe('presence and recovery across two Redis nodes in Chromium (real browser
     await waitInPage(
       page,
       'm1, said on node 1',
-      () => (window as unknown as TestWindow).received.length === 1,
+      () => (window as unknown as ClientPageWindow).received.length === 1,
     );
 
     // The balancer now sends new connections to node 1; node 0 loses the page's socket.
@@ -307,10 +263,10 @@ describe('presence and recovery across two Redis nodes in Chromium (real browser
     const recovery = await waitInPage(
       page,
       'the recovery on node 1',
-      () => (window as unknown as TestWindow).recoveries[1] ?? false,
+      () => (window as unknown as ClientPageWindow).recoveries[1] ?? false,
     );
     expect(recovery).toEqual({ status: 'recovered', recovered: true, id });
-    expect(await page.evaluate(() => (window as unknown as TestWindow).client.id)).toBe(id);
+    expect(await page.evaluate(() => (window as unknown as ClientPageWindow).client.id)).toBe(id);
     expect(connections(1).has(id)).toBe(true);
     expect(connections(0).has(id)).toBe(false);
     expect(connections(1).get(id)!.recovered).toBe(true);
@@ -319,16 +275,16 @@ describe('presence and recovery across two Redis nodes in Chromium (real browser
     // A live message after the recovery arrives too, and nothing is repeated before it.
     await say(fromNode1, 'news', 'm4');
     await waitInPage(page, 'm4, live after the recovery', () =>
-      (window as unknown as TestWindow).received.includes('m4'),
+      (window as unknown as ClientPageWindow).received.includes('m4'),
     );
-    expect(await page.evaluate(() => (window as unknown as TestWindow).received)).toEqual([
+    expect(await page.evaluate(() => (window as unknown as ClientPageWindow).received)).toEqual([
       'm1',
       'm2',
       'm3',
       'm4',
     ]);
-    expect(await page.evaluate(() => (window as unknown as TestWindow).client.id)).toBe(id);
-    expect(await page.evaluate(() => (window as unknown as TestWindow).states)).toEqual([
+    expect(await page.evaluate(() => (window as unknown as ClientPageWindow).client.id)).toBe(id);
+    expect(await page.evaluate(() => (window as unknown as ClientPageWindow).states)).toEqual([
       'open',
       'reconnecting',
       'open',
