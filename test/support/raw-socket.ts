@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { type IncomingHttpHeaders, type IncomingMessage, request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { withTimeout } from './protocol-client';
 
@@ -25,18 +25,7 @@ export function httpExchange(
     new Promise<HttpAnswer>((resolve, reject) => {
       const request = httpRequest(
         { host: '127.0.0.1', port, method, path, headers, agent: false },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () =>
-            resolve({
-              status: response.statusCode ?? 0,
-              headers: response.headers,
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          );
-          response.on('error', reject);
-        },
+        (response) => readAnswer(response, resolve, reject),
       );
       request.on('error', reject);
       request.end();
@@ -73,18 +62,7 @@ export function upgradeRequest(
         socket.destroy();
         resolve({ status: response.statusCode ?? 0, headers: response.headers, body: '' });
       });
-      request.on('response', (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: response.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        response.on('error', reject);
-      });
+      request.on('response', (response) => readAnswer(response, resolve, reject));
       request.on('error', reject);
       request.end();
     }),
@@ -171,4 +149,22 @@ export function tcpConnectOutcome(port: number, timeoutMs = 3000): Promise<strin
     timeoutMs,
     `TCP connect to ${port}`,
   );
+}
+
+/** Reads a whole HTTP response into an answer. */
+function readAnswer(
+  response: IncomingMessage,
+  resolve: (answer: HttpAnswer) => void,
+  reject: (error: Error) => void,
+): void {
+  const chunks: Buffer[] = [];
+  response.on('data', (chunk: Buffer) => chunks.push(chunk));
+  response.on('end', () =>
+    resolve({
+      status: response.statusCode ?? 0,
+      headers: response.headers,
+      body: Buffer.concat(chunks).toString('utf8'),
+    }),
+  );
+  response.on('error', reject);
 }
