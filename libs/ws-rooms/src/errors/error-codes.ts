@@ -33,7 +33,7 @@ export const WsRoomsErrorCode = {
   UnknownConnection: 'WS_ROOMS_UNKNOWN_CONNECTION',
   /** An event name that is empty, contains `;` or is reserved by ws-rooms. */
   InvalidEventName: 'WS_ROOMS_INVALID_EVENT_NAME',
-  /** A room name that is empty or not a string. */
+  /** A room name that is empty, not a string, or shaped like a connection id (ids are not rooms). */
   InvalidRoomName: 'WS_ROOMS_INVALID_ROOM_NAME',
   /** A join beyond `maxRoomsPerConnection`. */
   RoomLimit: 'WS_ROOMS_ROOM_LIMIT',
@@ -41,6 +41,10 @@ export const WsRoomsErrorCode = {
   EventNameTooLong: 'WS_ROOMS_EVENT_NAME_TOO_LONG',
   /** A JSON payload nested deeper than `maxJsonDepth`. */
   JsonTooDeep: 'WS_ROOMS_JSON_TOO_DEEP',
+  /** A JSON payload with more values than `maxJsonValues` or a string longer than `maxJsonStringLength`. */
+  JsonTooLarge: 'WS_ROOMS_JSON_TOO_LARGE',
+  /** A room name longer than `maxRoomNameLength` bytes. */
+  RoomNameTooLong: 'WS_ROOMS_ROOM_NAME_TOO_LONG',
   /** A connection sent more messages than `maxMessageRate` / `maxMessageBurst` allow (close 1008). */
   RateLimited: 'WS_ROOMS_RATE_LIMITED',
   /** A request named an event that has no handler on the other side. */

@@ -213,6 +213,7 @@ export class WsRoomsServer implements ConnectionHost, BroadcastSink {
       index: this.index,
       connectionIds: () => this.connections.keys(),
       hasConnection: (id) => this.connections.has(id),
+      isConnectionId: (name) => this.connections.has(name),
       deliverLocally: (broadcast, offset) => this.deliverLocally(broadcast, offset),
       runLocally: (command) => this.runLocally(command),
       requestLocally: (request) => this.requestLocally(request),

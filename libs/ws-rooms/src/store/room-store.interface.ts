@@ -67,6 +67,12 @@ export interface LocalNode {
   /** True when the connection lives on this node. */
   hasConnection(connectionId: string): boolean;
   /**
+   * True when a target name denotes a connection id rather than a room. Ids and room names are
+   * disjoint (a room shaped like an id is refused at join), so a store must route the two apart:
+   * an id and a room of the same spelling never share a channel or a key.
+   */
+  isConnectionId(name: string): boolean;
+  /**
    * Delivers a broadcast to this node's connections: one another node published, or, with a
    * sequenced recovery store, any logged broadcast (this node's own included) with its `offset`.
    */
