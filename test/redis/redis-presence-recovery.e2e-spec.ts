@@ -60,6 +60,7 @@ class FakeNode implements LocalNode {
   readonly delivered: Delivery[] = [];
   connectionIds = () => this.ids.values();
   hasConnection = (id: string) => this.ids.has(id);
+  isConnectionId = (name: string) => this.ids.has(name);
   deliverLocally = (broadcast: OutboundBroadcast, offset?: number) =>
     void this.delivered.push({ broadcast, offset });
   runLocally = (_command: RemoteCommand) => false;

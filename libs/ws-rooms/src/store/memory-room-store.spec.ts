@@ -10,6 +10,7 @@ function createNode(connectionIds: string[]): LocalNode & { delivered: OutboundB
     delivered,
     connectionIds: () => connectionIds[Symbol.iterator](),
     hasConnection: (id) => connectionIds.includes(id),
+    isConnectionId: (name) => name.startsWith('conn-'),
     deliverLocally: (broadcast) => void delivered.push(broadcast),
     runLocally: () => false,
     requestLocally: async () => ({
