@@ -20,6 +20,7 @@ class FakeNode implements LocalNode {
   readonly ran: RemoteCommand[] = [];
   connectionIds = () => this.ids.values();
   hasConnection = (id: string) => this.ids.has(id);
+  isConnectionId = (name: string) => this.ids.has(name);
   deliverLocally = (broadcast: OutboundBroadcast) => void this.delivered.push(broadcast);
   runLocally = (command: RemoteCommand) => {
     if (!this.ids.has(command.connectionId)) return false;
