@@ -15,7 +15,7 @@ import {
   WsRoomsModule,
 } from 'ws-rooms';
 import { ProtocolClient, eventually } from './support/protocol-client';
-import { type RunningApp, startApp } from './support/test-app';
+import { PLATFORMS, type RunningApp, startAppOn } from './support/test-app';
 import { RoomMembershipHandlers } from './support/room-membership.handlers';
 
 const log: string[] = [];
@@ -162,7 +162,7 @@ class SecondGateway implements OnWsDisconnect {
 @Module({ imports: [WsRoomsModule.forRoot('/ws')], providers: [CoreGateway, SecondGateway] })
 class CoreModule {}
 
-describe('core: events, rooms and targets over real sockets', () => {
+describe.each(PLATFORMS)('core on %s: events, rooms and targets over real sockets', (platform) => {
   let running: RunningApp;
   const clients: ProtocolClient[] = [];
 
@@ -174,7 +174,7 @@ describe('core: events, rooms and targets over real sockets', () => {
   }
 
   beforeAll(async () => {
-    running = await startApp({ imports: [CoreModule] });
+    running = await startAppOn(platform, { imports: [CoreModule] });
   });
 
   afterEach(async () => {

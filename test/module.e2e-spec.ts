@@ -19,7 +19,7 @@ import {
   type WsRoomsOptionsFactory,
 } from 'ws-rooms';
 import { ProtocolClient } from './support/protocol-client';
-import { type RunningApp, startApp } from './support/test-app';
+import { PLATFORMS, type RunningApp, startAppOn } from './support/test-app';
 
 @WsRoomsGateway()
 class PublicGateway implements OnWsConnection {
@@ -86,12 +86,12 @@ async function post(url: string, body: unknown): Promise<{ status: number; json:
   return { status: response.status, json: await response.json() };
 }
 
-describe('WsRoomsModule', () => {
+describe.each(PLATFORMS)('WsRoomsModule on %s', (platform) => {
   describe('two endpoints in one app, and an HTTP controller pushing to rooms', () => {
     let running: RunningApp;
 
     beforeAll(async () => {
-      running = await startApp({ imports: [TwoEndpointsModule] });
+      running = await startAppOn(platform, { imports: [TwoEndpointsModule] });
     });
 
     afterAll(async () => {
@@ -152,7 +152,7 @@ describe('WsRoomsModule', () => {
         providers: [EchoGateway],
       })
       class AsyncModule {}
-      const running = await startApp({ imports: [AsyncModule] });
+      const running = await startAppOn(platform, { imports: [AsyncModule] });
       const client = await ProtocolClient.connect(running.wsUrl('/from-config'));
       client.emit('echo', 'configured');
       expect((await client.nextEvent('echo')).payload).toBe('configured');
@@ -172,7 +172,7 @@ describe('WsRoomsModule', () => {
         providers: [EchoGateway],
       })
       class AsyncClassModule {}
-      const running = await startApp({ imports: [AsyncClassModule] });
+      const running = await startAppOn(platform, { imports: [AsyncClassModule] });
       const client = await ProtocolClient.connect(running.wsUrl('/from-class'));
       client.sendRaw('x'.repeat(17));
       expect((await client.waitClose()).code).toBe(1009);
@@ -184,7 +184,7 @@ describe('WsRoomsModule', () => {
         imports: [WsRoomsModule.forRootAsync({ useFactory: () => ({ endpoint: 'no-slash' }) })],
       })
       class BadAsyncModule {}
-      await expect(startApp({ imports: [BadAsyncModule] })).rejects.toThrow(
+      await expect(startAppOn(platform, { imports: [BadAsyncModule] })).rejects.toThrow(
         'ws-rooms: invalid option: "endpoint" must start with "/", got "no-slash"',
       );
     });
@@ -199,7 +199,7 @@ describe('WsRoomsModule', () => {
   it('refuses two endpoints with the same name', async () => {
     @Module({ imports: [WsRoomsModule.forRoot('/a'), WsRoomsModule.forRoot('/b')] })
     class DuplicateModule {}
-    await expect(startApp({ imports: [DuplicateModule] })).rejects.toThrow(
+    await expect(startAppOn(platform, { imports: [DuplicateModule] })).rejects.toThrow(
       'ws-rooms: two endpoints are named "default"; give each forRoot() a distinct "name"',
     );
   });
@@ -213,7 +213,7 @@ describe('WsRoomsModule', () => {
     }
     @Module({ imports: [WsRoomsModule.forRoot('/ws')], providers: [ScopedGateway] })
     class ScopedModule {}
-    await expect(startApp({ imports: [ScopedModule] })).rejects.toThrow(
+    await expect(startAppOn(platform, { imports: [ScopedModule] })).rejects.toThrow(
       /gateway ScopedGateway must be a singleton/,
     );
   });
@@ -241,9 +241,11 @@ describe('WsRoomsModule', () => {
     it('serves a Nest gateway over the Iris protocol with rooms', async () => {
       @Module({ providers: [NestStyleGateway] })
       class NestStyleModule {}
-      const running = await startApp({ imports: [NestStyleModule] }, (app) => {
-        app.useWebSocketAdapter(new WsRoomsAdapter(app));
-      });
+      const running = await startAppOn(
+        platform,
+        { imports: [NestStyleModule] },
+        { configure: (app) => app.useWebSocketAdapter(new WsRoomsAdapter(app)) },
+      );
       const client = await ProtocolClient.connect(running.wsUrl('/nest'));
       client.emit('hello', 'nest');
       expect((await client.nextEvent('hello')).payload).toBe('hello nest');

@@ -22,7 +22,7 @@ import {
 import { eventually, ProtocolClient, withTimeout } from './support/protocol-client';
 import { Recorder } from './support/recorder';
 import { httpExchange, RawWebSocket, upgradeRequest } from './support/raw-socket';
-import { type RunningApp, startApp } from './support/test-app';
+import { PLATFORMS, type RunningApp, startAppOn } from './support/test-app';
 import { RoomMembershipHandlers } from './support/room-membership.handlers';
 
 interface DisconnectRecord {
@@ -166,13 +166,13 @@ function parseFrames(bytes: Buffer): Frame[] {
   return frames;
 }
 
-describe('options: every option proves its effect over real sockets', () => {
+describe.each(PLATFORMS)('options on %s: each proves its effect on real sockets', (platform) => {
   const apps: RunningApp[] = [];
   const clients: ProtocolClient[] = [];
   const raws: RawWebSocket[] = [];
 
   async function start(options: WsRoomsOptions): Promise<RunningApp & { gateway: OptionsGateway }> {
-    const running = await startApp({ imports: [OptionsFixtureModule.with(options)] });
+    const running = await startAppOn(platform, { imports: [OptionsFixtureModule.with(options)] });
     apps.push(running);
     return Object.assign(running, { gateway: running.app.get(OptionsGateway) });
   }
@@ -287,7 +287,7 @@ describe('options: every option proves its effect over real sockets', () => {
     class NamedEndpointModule {}
 
     it('binds the gateways that name the endpoint, and only them', async () => {
-      const running = await startApp({ imports: [NamedEndpointModule] });
+      const running = await startAppOn(platform, { imports: [NamedEndpointModule] });
       apps.push(running);
       const { client } = await connect(running, '/named');
       client.emit('who', '');
@@ -778,7 +778,7 @@ describe('options: every option proves its effect over real sockets', () => {
 
     it('forRoot with pingPeriod >= pongTimeout makes app creation fail with an exact message', async () => {
       const create = async () =>
-        startApp({
+        startAppOn(platform, {
           imports: [WsRoomsModule.forRoot({ endpoint: '/x', pingPeriod: 10, pongTimeout: 5 })],
         });
       await expect(create()).rejects.toThrow(new Error(message));
@@ -787,7 +787,7 @@ describe('options: every option proves its effect over real sockets', () => {
 
     it('forRootAsync reports the same error when the factory returns such options', async () => {
       const create = async () =>
-        startApp({
+        startAppOn(platform, {
           imports: [
             WsRoomsModule.forRootAsync({
               useFactory: () => ({ endpoint: '/x', pingPeriod: 10, pongTimeout: 5 }),

@@ -1,7 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { mkdirSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
@@ -21,11 +19,16 @@ import {
 import type { WsRoomsClient } from 'ws-rooms/client';
 import { AppModule } from '../../src/app.module';
 import { CHAT_ROOM } from '../../src/chat.gateway';
+import { type Platform, PLATFORMS, startAppOn } from '../support/test-app';
 
 // The chat demo in a real browser: Debian's Chromium (`apt-get install chromium`, as CI does in
-// `.ci/run`) driven by playwright-core, against the demo's AppModule listening on 127.0.0.1.
+// `.ci/run`) driven by playwright-core, against the demo's AppModule listening on 127.0.0.1, on
+// Express and on Fastify.
 
-const SCREENSHOT = join(ROOT, 'artifacts', 'chat-two-participants.png');
+/** Where the two-participant screenshot goes (one per platform). */
+function screenshotFile(platform: Platform): string {
+  return join(ROOT, 'artifacts', `chat-two-participants-${platform}.png`);
+}
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const ID = /^[A-Za-z]{64}$/;
 
@@ -102,34 +105,22 @@ interface DemoServer {
 }
 
 /** Starts the demo's AppModule on `port` (0: the OS chooses; a number: the same port again). */
-async function startDemo(port = 0): Promise<DemoServer> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [AppModule],
-    providers: [ConnectionProbe],
-  }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  try {
-    await app.listen(port, '127.0.0.1');
-  } catch (error) {
-    await app.close().catch(() => undefined);
-    throw error;
-  }
-  const address = app.getHttpServer().address() as AddressInfo;
-  let closed = false;
+async function startDemo(platform: Platform, port = 0): Promise<DemoServer> {
+  const running = await startAppOn(
+    platform,
+    { imports: [AppModule], providers: [ConnectionProbe] },
+    { port },
+  );
   return {
-    app,
-    port: address.port,
-    url: `http://127.0.0.1:${address.port}`,
-    probe: app.get(ConnectionProbe),
-    rooms: app.get(RoomsService),
+    app: running.app,
+    port: running.port,
+    url: running.httpUrl,
+    probe: running.app.get(ConnectionProbe),
+    rooms: running.app.get(RoomsService),
     get closed() {
-      return closed;
+      return running.closed;
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await app.close();
-    },
+    close: () => running.close(),
   };
 }
 
@@ -240,7 +231,7 @@ async function send(page: Page, text: string): Promise<void> {
   await page.locator('#sendBtn').click();
 }
 
-describe('chat demo in Chromium (real browser, playwright-core)', () => {
+describe.each(PLATFORMS)('chat demo on %s in Chromium (playwright-core)', (platform) => {
   let browser: Browser | undefined;
   let server: DemoServer | undefined;
   let context: BrowserContext | undefined;
@@ -249,7 +240,7 @@ describe('chat demo in Chromium (real browser, playwright-core)', () => {
 
   beforeAll(async () => {
     browser = await launchChromium();
-    server = await startDemo();
+    server = await startDemo(platform);
   });
 
   beforeEach(async () => {
@@ -308,8 +299,9 @@ describe('chat demo in Chromium (real browser, playwright-core)', () => {
 
     await waitForMembers(alice.page, 2);
     mkdirSync(join(ROOT, 'artifacts'), { recursive: true });
-    await alice.page.screenshot({ path: SCREENSHOT, fullPage: true });
-    expect(readFileSync(SCREENSHOT).subarray(0, 8)).toEqual(PNG_SIGNATURE);
+    const screenshot = screenshotFile(platform);
+    await alice.page.screenshot({ path: screenshot, fullPage: true });
+    expect(readFileSync(screenshot).subarray(0, 8)).toEqual(PNG_SIGNATURE);
   });
 
   it('shows the connection state ("open") and the room count as pages come and go', async () => {
@@ -499,7 +491,7 @@ describe('chat demo in Chromium (real browser, playwright-core)', () => {
       ]);
     }
 
-    server = await startDemo(port);
+    server = await startDemo(platform, port);
     expect(server.port).toBe(port);
     for (const { page } of [alice, bob]) {
       await waitForState(page, 'open', RECONNECT_WAIT_MS);

@@ -61,8 +61,8 @@ export function serveClientScript(adapter: AbstractHttpAdapter, path: string): v
         : ifModifiedSince !== undefined &&
           Date.parse(String(ifModifiedSince)) >= Date.parse(script.lastModified);
     if (fresh) {
-      adapter.status(response, 304);
-      adapter.end(response);
+      // Through reply(), not end(): Fastify's end() writes to the raw response and drops the headers.
+      adapter.reply(response, undefined, 304);
       return;
     }
     adapter.reply(response, script.body, 200);

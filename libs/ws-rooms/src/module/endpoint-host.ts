@@ -15,9 +15,9 @@ import { WsRoomsAdapter } from '../adapter/ws-rooms.adapter';
 import { WsRoomsErrorCode } from '../errors/error-codes';
 import { WsRoomsError } from '../errors/ws-rooms.error';
 import { GatewayExplorer } from '../gateway/gateway-explorer';
-import { serveClientScript } from '../http/client-script';
 import { EndpointObservability } from '../observability/endpoint-observability';
 import type { WsRoomsServer } from '../server/ws-rooms.server';
+import { serveClientScriptOnce } from './client-script-routes';
 
 /**
  * Brings one endpoint to life with the application: serves the client script, binds the gateways,
@@ -45,7 +45,7 @@ export class EndpointHost
     this.assertUniqueName();
     const path = this.server.options.clientScriptPath;
     const httpAdapter = this.httpAdapterHost.httpAdapter;
-    if (path !== false && httpAdapter) serveClientScript(httpAdapter, path);
+    if (path !== false && httpAdapter) serveClientScriptOnce(httpAdapter, path);
     this.observability.serve(httpAdapter ?? undefined);
   }
 
