@@ -18,9 +18,14 @@ class FakeNode implements LocalNode {
   readonly ids = new Set<string>();
   readonly delivered: OutboundBroadcast[] = [];
   readonly ran: RemoteCommand[] = [];
+  /**
+   * Which names are ids; by default this node's own connections. A test may replace it to make a
+   * node take a name for an id or for a room, the way a server's id shape decides.
+   */
+  idNames: (name: string) => boolean = (name) => this.ids.has(name);
   connectionIds = () => this.ids.values();
   hasConnection = (id: string) => this.ids.has(id);
-  isConnectionId = (name: string) => this.ids.has(name);
+  isConnectionId = (name: string) => this.idNames(name);
   deliverLocally = (broadcast: OutboundBroadcast) => void this.delivered.push(broadcast);
   runLocally = (command: RemoteCommand) => {
     if (!this.ids.has(command.connectionId)) return false;
@@ -171,6 +176,87 @@ describe('RedisRoomStore against a real redis-server (no Nest)', () => {
     ).toBe(false);
     expect(a.stats.commandsSent).toBe(2);
     expect(b.stats.commandsRun).toBe(1);
+  });
+});
+
+describe('RedisRoomStore: connection ids and rooms are apart (issue 15)', () => {
+  let redis: RedisServer;
+  const stores: RedisRoomStore[] = [];
+  const quiet = new CapturingLogger();
+  const said = (node: FakeNode) => node.delivered.map((broadcast) => broadcast.message.toString());
+  const say = (text: string, rooms: readonly string[] | null): OutboundBroadcast => ({
+    message: Buffer.from(text),
+    binary: false,
+    rooms,
+    except: [],
+    volatile: false,
+  });
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  });
+
+  afterAll(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()));
+    await redis?.kill();
+  });
+
+  it('a room spelled like a connection id does not receive what is sent to the id, and the id does not receive the room', async () => {
+    const id = 'QxWvUtSrQpOnMlKjIhGfEdCbAzYxWvUtSrQpOnMlKjIhGfEdCbAzYxWvUtSrQpOn';
+    const start = async (nodeId: string, node: FakeNode) => {
+      const store = new RedisRoomStore({ url: redis.url, prefix: 'apart', nodeId, logger: quiet });
+      stores.push(store);
+      await store.start(node);
+      return store;
+    };
+    // Node A holds the connection; node B has a member of a room of the same spelling (its
+    // server let the join through: to B the name is a room); node C sends, taking the name for an
+    // id or for a room as the test says.
+    const owner = new FakeNode();
+    owner.ids.add(id);
+    const roomNode = new FakeNode();
+    roomNode.ids.add('member-on-b');
+    const sender = new FakeNode();
+    let senderSeesAnId = true;
+    sender.idNames = () => senderSeesAnId;
+    await start('a', owner);
+    const b = await start('b', roomNode);
+    const c = await start('c', sender);
+    roomNode.index.add('member-on-b', id);
+    await b.joined('member-on-b', id);
+
+    // After a marker to everyone from the same sender, every earlier broadcast has arrived.
+    let markers = 0;
+    const marker = async () => {
+      const text = `marker-${++markers}`;
+      c.publish(say(text, null));
+      await eventually(
+        () => [owner, roomNode].every((node) => said(node).includes(text)),
+        5000,
+        `${text} on both nodes`,
+      );
+      return text;
+    };
+
+    c.publish(say('to the id', [id]));
+    const first = await marker();
+    expect(said(owner)).toEqual(['to the id', first]);
+    expect(said(roomNode)).toEqual([first]);
+
+    senderSeesAnId = false;
+    c.publish(say('to the room', [id]));
+    const second = await marker();
+    expect(said(owner)).toEqual(['to the id', first, second]);
+    expect(said(roomNode)).toEqual([first, 'to the room', second]);
+
+    // Commands for the id reach its owner only: the room's node is not even asked.
+    const receivedByB = b.stats.received;
+    expect(await c.sendRemote({ kind: 'leave', connectionId: id, room: 'elsewhere' })).toBe(true);
+    const third = await marker();
+    expect(owner.ran).toEqual([{ kind: 'leave', connectionId: id, room: 'elsewhere' }]);
+    expect(roomNode.ran).toEqual([]);
+    expect(b.stats.received).toBe(receivedByB + 1); // the marker only
+    expect(said(roomNode)).toEqual([first, 'to the room', second, third]);
   });
 });
 

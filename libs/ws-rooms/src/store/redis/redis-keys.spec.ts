@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { RedisKeys } from './redis-keys';
 
 describe('RedisKeys', () => {
@@ -8,6 +9,7 @@ describe('RedisKeys', () => {
     expect(keys.nodes).toBe('app:nodes');
     expect(keys.room('lobby')).toBe('app:room:lobby');
     expect(keys.room('a:b')).toBe('app:room:a:b');
+    expect(keys.connection('AbC')).toBe('app:conn:AbC');
     expect(keys.replies('n1')).toBe('app:res:n1');
     expect(keys.node('n1')).toBe('app:node:n1');
     expect(keys.logged).toBe('app:logged');
@@ -17,5 +19,48 @@ describe('RedisKeys', () => {
     expect(keys.presenceVersion('lobby')).toBe('app:presence-version:lobby');
     expect(keys.presenceRooms('n1')).toBe('app:presence-rooms:n1');
     expect(keys.session('t')).toBe('app:session:t');
+  });
+
+  it('a room and a connection id never share a channel, however the room is spelled', () => {
+    const keys = new RedisKeys('app');
+    // The spellings that used to collide, and the ones that try to climb out of the room's prefix.
+    for (const name of ['AbC', 'conn:AbC', ':conn:AbC', '../conn/AbC', '']) {
+      expect(keys.room(name)).not.toBe(keys.connection(name));
+      expect(keys.room(name)).not.toBe(keys.connection('AbC'));
+    }
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (room, id) => {
+        expect(keys.room(room)).not.toBe(keys.connection(id));
+      }),
+    );
+  });
+
+  it('no variable part can turn one kind of name into another (each kind has its own word)', () => {
+    const keys = new RedisKeys('app');
+    const kinds: ((value: string) => string)[] = [
+      (value) => keys.room(value),
+      (value) => keys.connection(value),
+      (value) => keys.replies(value),
+      (value) => keys.node(value),
+      (value) => keys.presence(value),
+      (value) => keys.presenceVersion(value),
+      (value) => keys.presenceRooms(value),
+      (value) => keys.session(value),
+    ];
+    const fixed = [keys.all, keys.requests, keys.nodes, keys.logged, keys.log, keys.logOffset];
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 40 }),
+        fc.string({ unit: 'binary', maxLength: 40 }),
+        (a, b) => {
+          kinds.forEach((first, i) => {
+            for (const name of fixed) expect(first(a)).not.toBe(name);
+            kinds.forEach((second, j) => {
+              if (i !== j) expect(first(a)).not.toBe(second(b));
+            });
+          });
+        },
+      ),
+    );
   });
 });

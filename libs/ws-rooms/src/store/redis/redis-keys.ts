@@ -1,6 +1,10 @@
 /**
  * The names of every channel and key the Redis store uses, in one place, so that the layout in
- * `docs/multi-node.md` can be checked against one file. Everything starts with the `prefix` option.
+ * `docs/multi-node.md` can be checked against one file. Everything starts with the `keyPrefix`
+ * option and a `:`, then a fixed word that says what the name holds, then `:` and a variable part
+ * of one kind only (a room, a connection id, a node id, a token). Two names of different kinds can
+ * therefore never be spelled alike, whatever a room is called: a room named like a connection id
+ * has its own channel, which the connection does not listen to.
  */
 export class RedisKeys {
   /** Broadcasts to every connection, or to several rooms at once: every node subscribes. */
@@ -20,6 +24,7 @@ export class RedisKeys {
   /** Presence: the version counter of a room is this prefix plus the room name. */
   readonly presenceVersionPrefix: string;
   private readonly roomPrefix: string;
+  private readonly connectionPrefix: string;
   private readonly replyPrefix: string;
   private readonly nodePrefix: string;
   private readonly presenceNodePrefix: string;
@@ -30,6 +35,7 @@ export class RedisKeys {
     this.requests = `${prefix}:req`;
     this.nodes = `${prefix}:nodes`;
     this.roomPrefix = `${prefix}:room:`;
+    this.connectionPrefix = `${prefix}:conn:`;
     this.replyPrefix = `${prefix}:res:`;
     this.nodePrefix = `${prefix}:node:`;
     this.logged = `${prefix}:logged`;
@@ -61,12 +67,17 @@ export class RedisKeys {
     return this.sessionPrefix + token;
   }
 
-  /**
-   * The channel of one room or one connection id: only nodes with a local member (or the
-   * connection itself) subscribe.
-   */
+  /** The channel of one room: only nodes with a local member of it subscribe. */
   room(name: string): string {
     return this.roomPrefix + name;
+  }
+
+  /**
+   * The channel of one connection: `to(id)` and the commands for it (join, leave, disconnect,
+   * takeover). Only the node that holds the connection subscribes.
+   */
+  connection(connectionId: string): string {
+    return this.connectionPrefix + connectionId;
   }
 
   /** The channel on which a node receives the answers to its own requests. */

@@ -62,10 +62,13 @@ const FAILURE_LOG_PERIOD = 30_000;
  * ```
  *
  * ## Channels (all under the `prefix` option, default `ws-rooms`)
- * - `<prefix>:room:<name>`: broadcasts to exactly one room, and commands for a connection (a
- *   connection id is a room of one, PROTOCOL.md section 4). A node subscribes when its first local
- *   member joins (or the connection opens) and unsubscribes when the last one leaves, so a busy
- *   room never wakes a node without members in it. Changes are batched per event-loop turn into one
+ * - `<prefix>:room:<name>`: broadcasts to exactly one room. A node subscribes when its first local
+ *   member joins and unsubscribes when the last one leaves, so a busy room never wakes a node
+ *   without members in it.
+ * - `<prefix>:conn:<id>`: broadcasts to exactly one connection (`to(id)`), and the commands for it.
+ *   Only the node holding it subscribes. Ids and rooms are disjoint namespaces
+ *   (`LocalNode.isConnectionId` tells them apart): a room spelled like an id never shares its
+ *   channel, so joining such a room does not let anyone read what is sent to the connection. Changes are batched per event-loop turn into one
  *   `SUBSCRIBE`/`UNSUBSCRIBE`; `join()` resolves once Redis confirmed the subscription, so a
  *   broadcast from another node right after it reaches the new member.
  * - `<prefix>:all`: broadcasts to every connection (`All`, `NotMe`) and to several rooms at once.
@@ -76,10 +79,10 @@ const FAILURE_LOG_PERIOD = 30_000;
  *   node for them is the price of exactly-once without per-message bookkeeping.
  * - `<prefix>:req` and `<prefix>:res:<nodeId>`: queries, and answers to queries and commands.
  *
- * `to(id)` uses the id's room channel rather than an owner lookup: no directory to keep in Redis,
- * no extra round trip before publishing, the order of one node's broadcasts is kept, and a room
- * that someone else named like the id still works. The cost is one channel per connection on the
- * subscriber connection (Redis keeps a dictionary entry, ~100 bytes each).
+ * `to(id)` uses the connection's own channel rather than an owner lookup: no directory to keep in
+ * Redis, no extra round trip before publishing, and the order of one node's broadcasts is kept.
+ * The cost is one channel per connection on the subscriber connection (Redis keeps a dictionary
+ * entry, ~100 bytes each).
  *
  * ## Messages
  * One subscriber connection per node (not per websocket connection), one publish per broadcast
@@ -231,7 +234,7 @@ export class RedisRoomStore implements RoomStore {
     if (this.recoveryStore !== null) subscriptions.add(this.keys.logged);
     for (const id of node.connectionIds()) {
       this.localConnections++;
-      subscriptions.add(this.keys.room(id));
+      subscriptions.add(this.keys.connection(id));
     }
     for (const room of node.index.rooms()) subscriptions.add(this.keys.room(room));
     await subscriptions.settled();
@@ -298,7 +301,7 @@ export class RedisRoomStore implements RoomStore {
 
   /** Unsubscribes from the room's channel when its last local member left. */
   left(_connectionId: string, room: string): void {
-    this.releaseIfUnused(room);
+    this.releaseRoomIfUnused(room);
   }
 
   /** Subscribes to the connection's own channel, so `to(id)` and commands from other nodes reach it. */
@@ -306,7 +309,7 @@ export class RedisRoomStore implements RoomStore {
     // Before the subscriptions exist, start() picks the connection up from the node.
     if (this.subscriptions === null) return;
     this.localConnections++;
-    const confirmed = this.subscriptions.add(this.keys.room(connectionId));
+    const confirmed = this.subscriptions.add(this.keys.connection(connectionId));
     this.updateGauges();
     return confirmed;
   }
@@ -314,8 +317,11 @@ export class RedisRoomStore implements RoomStore {
   /** Releases the connection's channel and those of the rooms it was the last local member of. */
   disconnected(connectionId: string, rooms: readonly string[]): void {
     this.localConnections = Math.max(0, this.localConnections - 1);
-    this.releaseIfUnused(connectionId);
-    for (const room of rooms) this.releaseIfUnused(room);
+    if (this.subscriptions !== null && this.node?.hasConnection(connectionId) !== true) {
+      this.subscriptions.remove(this.keys.connection(connectionId));
+      this.updateGauges();
+    }
+    for (const room of rooms) this.releaseRoomIfUnused(room);
   }
 
   // ---- presence and recovery ----
@@ -391,7 +397,10 @@ export class RedisRoomStore implements RoomStore {
 
   // ---- broadcasts and commands ----
 
-  /** Publishes once: to the room's channel for one room, to `<prefix>:all` otherwise. */
+  /**
+   * Publishes once: to the connection's channel for one id, to the room's channel for one room, to
+   * `<prefix>:all` otherwise.
+   */
   publish(broadcast: OutboundBroadcast): void {
     if (this.state !== 'running' || (broadcast.rooms !== null && broadcast.rooms.length === 0)) {
       return;
@@ -412,7 +421,7 @@ export class RedisRoomStore implements RoomStore {
     }
     const channel =
       broadcast.rooms !== null && broadcast.rooms.length === 1
-        ? this.keys.room(broadcast.rooms[0])
+        ? this.targetChannel(broadcast.rooms[0])
         : this.keys.all;
     const data = encodeBroadcast(this.nodeId, broadcast);
     this.stats.published++;
@@ -428,15 +437,14 @@ export class RedisRoomStore implements RoomStore {
   }
 
   /**
-   * Sends the command on the connection's own channel, which only its owner (and nodes with members
-   * in a room named like it) listen to. `PUBLISH` tells how many listen: with none, this resolves
+   * Sends the command on the connection's own channel, which only its owner listens to. `PUBLISH` tells how many listen: with none, this resolves
    * false at once; otherwise when the owner answers that it ran it, when every listener answered
    * that it did not, or after `requestTimeout`.
    */
   async sendRemote(command: RemoteCommand): Promise<boolean> {
     if (this.state !== 'running' || this.pub!.status !== 'ready') return false;
     this.stats.commandsSent++;
-    const channel = this.keys.room(command.connectionId);
+    const channel = this.keys.connection(command.connectionId);
     const id = this.nextRequestId++;
     const collector = this.collect(id, (reply) => reply.ran === true);
     try {
@@ -744,11 +752,11 @@ export class RedisRoomStore implements RoomStore {
 
   // ---- local index ----
 
-  private localMembers(room: string): string[] {
+  /** A connection id's only member is the connection; a room's are in the index. */
+  private localMembers(name: string): string[] {
     const node = this.requireNode();
-    const members = [...node.index.membersOf(room)];
-    if (node.hasConnection(room) && !members.includes(room)) members.push(room);
-    return members;
+    if (node.isConnectionId(name)) return node.hasConnection(name) ? [name] : [];
+    return [...node.index.membersOf(name)];
   }
 
   private localRoomsOf(connectionId: string): string[] | null {
@@ -762,12 +770,19 @@ export class RedisRoomStore implements RoomStore {
     return count;
   }
 
-  private releaseIfUnused(room: string): void {
+  private releaseRoomIfUnused(room: string): void {
     const node = this.node;
     if (this.subscriptions === null || node === null) return;
-    if (node.hasConnection(room) || node.index.membersOf(room).size > 0) return;
+    if (node.index.membersOf(room).size > 0) return;
     this.subscriptions.remove(this.keys.room(room));
     this.updateGauges();
+  }
+
+  /** The channel of a single target: ids and rooms never share one. */
+  private targetChannel(name: string): string {
+    return this.requireNode().isConnectionId(name)
+      ? this.keys.connection(name)
+      : this.keys.room(name);
   }
 
   private requireNode(): LocalNode {
