@@ -182,7 +182,7 @@ describe('client script: GET/HEAD /iris-ws.js with validators, and a working Ws'
       const welcome = new Promise<string>((resolve) => page.On('welcome', resolve));
       const connected = new Promise<void>((resolve) => page.OnConnect(resolve));
       await withTimeout(connected, 3000, 'OnConnect');
-      expect(JSON.parse(await withTimeout(welcome, 3000, 'welcome')).id).toMatch(/^[A-Za-z]{64}$/);
+      expect(JSON.parse(await withTimeout(welcome, 3000, 'welcome')).id).toMatch(/^[A-Za-z0-9_-]{22}$/);
       const replies: string[] = [];
       const twoReplies = new Promise<void>((resolve) =>
         page.On('chat', (message: string) => {

@@ -186,9 +186,9 @@ describe.each(PLATFORMS)('core on %s: events, rooms and targets over real socket
     await running.close();
   });
 
-  it('gives every connection a 64-letter id and a room of its own', async () => {
+  it('gives every connection a 22-character id and a room of its own', async () => {
     const { client, id } = await connect();
-    expect(id).toMatch(/^[A-Za-z]{64}$/);
+    expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     client.emit('join', 'lobby');
     const rooms = await client.nextEvent('join');
     expect(JSON.parse(rooms.payload!)).toEqual([id, 'lobby']);

@@ -364,7 +364,7 @@ describe('protocol extensions: requests, presence and recovery with the modern c
       const client = recovering('alice');
       const first = await nextRecovery(client);
       expect(first).toEqual({ status: 'fresh', recovered: false, id: client.id });
-      expect(client.id).toMatch(/^[A-Za-z]{64}$/);
+      expect(client.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
       const id = client.id!;
       const said = collect(client, 'said');
       const blobs = collect(client, 'blob');

@@ -214,7 +214,7 @@ describe.each(PLATFORMS)('options on %s: each proves its effect on real sockets'
     it('serves the upgrade only at its path (a query string is allowed); other paths get 404', async () => {
       const running = await start({ endpoint: '/chat' });
       const { id } = await connect(running, '/chat?token=abc');
-      expect(id).toMatch(/^[A-Za-z]{64}$/);
+      expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
       expect((await upgradeRequest(running.port, '/chat')).status).toBe(101);
       for (const path of ['/other', '/chat/more', '/', '/ws']) {
         const answer = await upgradeRequest(running.port, path);
@@ -641,6 +641,7 @@ describe.each(PLATFORMS)('options on %s: each proves its effect on real sockets'
       const running = await start({
         endpoint: '/ws',
         idGenerator: (request) => `user-${request.headers['x-user']}`,
+        isConnectionId: (name) => name.startsWith('user-'),
       });
       const alice = await connect(running, '/ws', { headers: { 'X-User': 'alice' } });
       const bob = await connect(running, '/ws', { headers: { 'X-User': 'bob' } });
@@ -649,7 +650,11 @@ describe.each(PLATFORMS)('options on %s: each proves its effect on real sockets'
     });
 
     it('an id already in use refuses the upgrade with 500; it is free again once its owner left', async () => {
-      const running = await start({ endpoint: '/ws', idGenerator: () => 'always-the-same' });
+      const running = await start({
+        endpoint: '/ws',
+        idGenerator: () => 'always-the-same',
+        isConnectionId: (name) => name === 'always-the-same',
+      });
       const first = await connect(running);
       expect(first.id).toBe('always-the-same');
       const refused = await upgradeRequest(running.port, '/ws');
@@ -751,7 +756,12 @@ describe.each(PLATFORMS)('options on %s: each proves its effect on real sockets'
 
     it('a custom store is told about connections and memberships, and still answers queries', async () => {
       const store = new RecordingStore();
-      const running = await start({ endpoint: '/ws', store, idGenerator: () => 'conn-1' });
+      const running = await start({
+        endpoint: '/ws',
+        store,
+        idGenerator: () => 'conn-1',
+        isConnectionId: (name) => name === 'conn-1',
+      });
       const { client } = await connect(running);
       client.emit('join', 'a');
       expect(JSON.parse((await client.nextEvent('join')).payload!)).toEqual(['conn-1', 'a']);

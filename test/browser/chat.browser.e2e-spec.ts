@@ -30,7 +30,7 @@ function screenshotFile(platform: Platform): string {
   return join(ROOT, 'artifacts', `chat-two-participants-${platform}.png`);
 }
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-const ID = /^[A-Za-z]{64}$/;
+const ID = /^[A-Za-z0-9_-]{22}$/;
 
 /** Bound of one wait for something the page or the server must show (a 2-core CI runner is slow). */
 const WAIT_MS = 10_000;

@@ -33,7 +33,7 @@ import {
 // client of /iris-ws.js in a real browser: Debian's Chromium driven by playwright-core, against an
 // in-process Nest app on 127.0.0.1 that serves a blank page and the client script (same origin).
 
-const ID = /^[A-Za-z]{64}$/;
+const ID = /^[A-Za-z0-9_-]{22}$/;
 
 /** Bound of one wait for something the page or the server must show (a 2-core CI runner is slow). */
 const WAIT_MS = 10_000;

@@ -28,7 +28,7 @@ import {
 // recovery, `join` / `leave` / `say`) that also serves a blank page. A TCP forwarder stands in for
 // the load balancer, so that a page reconnecting to the same URL lands on the other node.
 
-const ID = /^[A-Za-z]{64}$/;
+const ID = /^[A-Za-z0-9_-]{22}$/;
 
 /** Bound of one wait for something the page or the server must show (a 2-core CI runner is slow). */
 const WAIT_MS = 10_000;

@@ -51,7 +51,7 @@ export function defineScenarios(name, fixture, client, libraryEntry) {
 
     it('accepts a connection and runs the gateway connection hook', async () => {
       const { id } = await connect();
-      assert.match(id, /^[A-Za-z]{64}$/);
+      assert.match(id, /^[A-Za-z0-9_-]{22}$/);
       assert.ok(fixture.events.includes(`connect:${id}`));
     });
 

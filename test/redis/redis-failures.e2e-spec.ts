@@ -117,7 +117,7 @@ describe('Redis store: Redis lost while running', () => {
 
     // New connections are still served locally during the outage.
     const late = await ProtocolClient.connect(cluster.nodes[1].running.wsUrl());
-    expect((await late.nextEvent('welcome')).payload).toHaveLength(64);
+    expect((await late.nextEvent('welcome')).payload).toHaveLength(22);
     await late.close();
 
     await redis.restart();

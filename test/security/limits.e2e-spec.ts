@@ -151,26 +151,59 @@ describe('limits: every per-connection limit over real sockets', () => {
   describe('maxMessageRate / maxMessageBurst', () => {
     const rate = { maxMessageRate: 50, maxMessageBurst: 20 };
 
-    it('a burst beyond the bucket closes with 1008 "message rate exceeded"; at most the bucket was served', async () => {
+    it('a flood a whole burst past the bucket is closed with 1013 "message rate exceeded" after one RATE_LIMITED error; at most the bucket was served', async () => {
       const running = await start({ endpoint: '/ws', ...rate });
       const { client, id } = await connect(running);
       for (let i = 0; i < 200; i++) client.emit('echo', `m${i}`);
-      expect(await client.waitClose()).toEqual({ code: 1008, reason: 'message rate exceeded' });
-      // Handled: the bucket (20), plus at most a token refilled while the burst was read. (Their
-      // replies are dropped: the connection closed in the same read, before they were sent.)
+      expect(await client.waitClose()).toEqual({ code: 1013, reason: 'message rate exceeded' });
+      // Handled: the bucket (20), plus at most a token refilled while the burst was read.
       const witness = await connect(running);
       await expectServed(witness.client);
       const handled = running.gateway.echoes.get(id) ?? 0;
       expect(handled).toBeGreaterThanOrEqual(rate.maxMessageBurst);
       expect(handled).toBeLessThanOrEqual(rate.maxMessageBurst + 2);
+      // The replies of the handled messages and the one error went out before the close frame.
+      expect(client.eventsNamed('echo')).toHaveLength(handled);
+      const errors = client.eventsNamed('ws-rooms:error').map((m) => JSON.parse(m.payload!));
+      expect(errors).toEqual([expect.objectContaining({ code: 'WS_ROOMS_RATE_LIMITED' })]);
       await eventually(() => running.gateway.disconnects.has(id), 3000, 'the disconnect hook');
       const stats = running.app.get(ConnectionsService).stats();
       expect(stats.rateLimitCuts).toBe(1);
+      expect(stats.messagesRefused).toBeGreaterThan(rate.maxMessageBurst);
       expect(running.gateway.disconnects.get(id)).toMatchObject({
-        code: 1008,
+        code: 1013,
         reason: 'message rate exceeded',
         initiator: 'server',
       });
+    });
+
+    it('a chatty client over the rate loses the excess, hears it once, and stays connected', async () => {
+      const running = await start({ endpoint: '/ws', ...rate });
+      const { client, id } = await connect(running);
+      // 30 at once: the bucket (20) is served, the rest refused, fewer than a burst past the limit.
+      for (let i = 0; i < 30; i++) client.emit('echo', `m${i}`);
+      const error = await nextError(client);
+      expect(error).toMatchObject({ code: 'WS_ROOMS_RATE_LIMITED' });
+      await eventually(
+        () => client.eventsNamed('echo').length >= rate.maxMessageBurst,
+        3000,
+        'echoes',
+      );
+      const handled = running.gateway.echoes.get(id) ?? 0;
+      expect(handled).toBeLessThanOrEqual(rate.maxMessageBurst + 2);
+      // Still open: once the bucket refills it is served again, and it was told only once.
+      let servedAgain = false;
+      for (let attempt = 0; attempt < 10 && !servedAgain; attempt++) {
+        client.emit('echo', `later-${attempt}`);
+        const echoed = await client
+          .next((m) => m.payload === `later-${attempt}`, 300)
+          .catch(() => null);
+        servedAgain = echoed !== null;
+      }
+      expect(servedAgain).toBe(true);
+      expect(client.eventsNamed('ws-rooms:error')).toHaveLength(1);
+      expect(running.app.get(ConnectionsService).stats().rateLimitCuts).toBe(0);
+      expect(running.gateway.disconnects.has(id)).toBe(false);
     });
 
     it('a client under the sustained rate is never cut, whatever its total', async () => {
@@ -192,7 +225,7 @@ describe('limits: every per-connection limit over real sockets', () => {
       const flooder = await connect(running);
       const neighbour = await connect(running);
       for (let i = 0; i < 200; i++) flooder.client.emit('echo', `m${i}`);
-      expect((await flooder.client.waitClose()).code).toBe(1008);
+      expect((await flooder.client.waitClose()).code).toBe(1013);
       await expectServed(neighbour.client);
     });
   });
@@ -301,7 +334,7 @@ describe('limits: every per-connection limit over real sockets', () => {
   });
 
   describe('log flooding', () => {
-    it('malformed messages, failing handlers and unknown events are counted and answered, never logged one by one', async () => {
+    it('malformed messages, failing handlers and unknown events are counted and answered; only handler failures are logged, within a budget', async () => {
       const logged = [
         jest.spyOn(Logger.prototype, 'error'),
         jest.spyOn(Logger.prototype, 'warn'),
@@ -331,7 +364,12 @@ describe('limits: every per-connection limit over real sockets', () => {
           unhandledEvents: 200,
         });
         expect(client.eventsNamed('ws-rooms:error')).toHaveLength(800);
-        expect(logged.map((spy) => spy.mock.calls.length)).toEqual(before);
+        // 200 unexpected handler errors: the first ones are logged with the connection and the
+        // event, then the log budget (20 lines per 10 s) holds the rest back.
+        const [errors, warnings, lines] = logged.map((spy, i) => spy.mock.calls.length - before[i]);
+        expect(errors).toBe(20);
+        expect(String(logged[0].mock.calls.at(-1)![0])).toMatch(/handler of "throws" failed for /);
+        expect([warnings, lines]).toEqual([0, 0]);
       } finally {
         for (const spy of logged) spy.mockRestore();
       }

@@ -4,7 +4,7 @@ import type { RoomIndex } from '../store/room-index';
 import type { Connection } from './connection';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a host serves connections of any data type
-type AnyConnection = Connection<any>;
+type AnyConnection = Connection<any, any>;
 
 /** The limits a connection enforces on its own send path. */
 export interface ConnectionLimits {
@@ -13,8 +13,9 @@ export interface ConnectionLimits {
 }
 
 /**
- * What a connection needs from the server that owns it. Connections hold this one reference instead
- * of closures, which keeps an idle connection cheap.
+ * What a connection needs from the endpoint that owns it. Connections hold this one reference
+ * instead of closures, which keeps an idle connection cheap; the socket listeners, shared by every
+ * socket, reach the endpoint through it too.
  */
 export interface ConnectionHost {
   readonly name: string;
@@ -34,4 +35,12 @@ export interface ConnectionHost {
   close(connection: AnyConnection, code: number, reason: string): void;
   cutSlowConsumer(connection: AnyConnection, why: string): void;
   scheduleFlush(connection: AnyConnection): void;
+  /** A data message arrived on the connection's socket. */
+  received(connection: AnyConnection, data: Buffer, isBinary: boolean): void;
+  /** A ping arrived; the endpoint counts it against the message rate and answers it. */
+  pinged(connection: AnyConnection, data: Buffer): void;
+  /** The socket closed (the close handshake finished, or the peer vanished). */
+  socketClosed(connection: AnyConnection, code: number, reason: Buffer): void;
+  /** `ws` failed the connection (protocol error, oversized or invalid message) and sent this code. */
+  socketFailed(connection: AnyConnection, code: number): void;
 }

@@ -85,6 +85,18 @@ class FakeHost implements ConnectionHost {
 
   async join(): Promise<void> {}
 
+  readonly receivedMessages: { data: Buffer; isBinary: boolean }[] = [];
+
+  received(_connection: Connection, data: Buffer, isBinary: boolean): void {
+    this.receivedMessages.push({ data, isBinary });
+  }
+
+  pinged(): void {}
+
+  socketClosed(): void {}
+
+  socketFailed(): void {}
+
   async leave(): Promise<void> {}
 
   close(connection: Connection, code: number, reason: string): void {

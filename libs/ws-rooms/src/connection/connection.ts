@@ -18,13 +18,10 @@ import type {
   UpgradeRequestInfo,
 } from '../interfaces/ws-connection.interface';
 import type { ConnectionHost } from './connection-host.interface';
+import type { InboundBudget, OutgoingRequests, RecoveryState } from './connection-state';
 
-/** A server-to-client request waiting for its reply. */
-export interface PendingRequest {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-  readonly timer: NodeJS.Timeout;
-}
+/** A per-connection native message listener: the bytes and whether the frame was binary. */
+export type NativeListener = (data: Buffer, isBinary: boolean) => void;
 
 function frameHeaderLength(frame: Buffer): number {
   const length = frame[1] & 0x7f;
@@ -34,16 +31,6 @@ function frameHeaderLength(frame: Buffer): number {
 const NO_HEADERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
 const MAX_REASON_BYTES = 123;
 
-/** Frames kept for a connection until its recovery replay is sent. */
-export interface HeldBackFrames {
-  readonly frames: {
-    readonly bytes: Buffer;
-    readonly offset?: number;
-    readonly volatile: boolean;
-  }[];
-  bytes: number;
-}
-
 /**
  * The server-side state of one connection. Kept small on purpose (no per-connection closures or
  * timers): idle connections are what a websocket server mostly holds.
@@ -51,7 +38,8 @@ export interface HeldBackFrames {
 
 export class Connection<
   TData extends object = Record<string, unknown>,
-> implements WsConnection<TData> {
+  TPrincipal = unknown,
+> implements WsConnection<TData, TPrincipal> {
   /** Frames waiting for the end of this event-loop turn: none, one, or several. */
   pending: Buffer | Buffer[] | null = null;
   pendingBytes = 0;
@@ -64,29 +52,26 @@ export class Connection<
   stalledSince = 0;
   closed = false;
   /** What `authenticate` returned (or `request.user` set by a handshake guard). */
-  principal: unknown = undefined;
+  principal = undefined as TPrincipal;
   /** permessage-deflate was negotiated: frames go through `ws`, which compresses them. */
   compressed = false;
-  /** Token bucket of the inbound message rate limit. */
-  rateTokens = 0;
-  rateRefilledAt = 0;
-  /** Requests this server sent to the client, waiting for replies (created on first use). */
-  pendingRequests: Map<number, PendingRequest> | undefined;
-  nextRequestId = 1;
-  /** Recovery session token, when the client opted in to recovery. */
-  recoveryToken: string | undefined = undefined;
-  /** True when this connection resumed a previous session (id, rooms and missed messages). */
-  recovered = false;
-  /** Broadcasts that arrived while this connection's replay was being read (see recovery). */
-  heldBack: HeldBackFrames | undefined = undefined;
-  /** With recovery: the log's head when the connection joined each room (see SuspendedSession). */
-  joinedAt: Map<string, number> | undefined = undefined;
+  /** The inbound message budget (the flood guard's). */
+  readonly budget: InboundBudget = {
+    tokens: 0,
+    refilledAt: 0,
+    refusedInARow: 0,
+    toldAt: Number.NEGATIVE_INFINITY,
+  };
+  /** Requests this server sent to the client (the request part's; created on first use). */
+  requests: OutgoingRequests | undefined = undefined;
+  /** The recovery session, when the client opted in (the recovery extension's). */
+  recovery: RecoveryState | undefined = undefined;
   /** The remote address the connection limiter counted this connection under. */
   limiterKey = '';
 
   private _data: TData | undefined;
   private listeners: Map<string, ConnectionEventListener[]> | undefined;
-  private nativeListeners: ((data: Buffer) => void)[] | undefined;
+  private nativeListeners: NativeListener[] | undefined;
   private disconnectListeners: ((info: DisconnectInfo) => void)[] | undefined;
 
   constructor(
@@ -113,6 +98,10 @@ export class Connection<
   get data(): TData {
     if (this._data === undefined) this._data = {} as TData;
     return this._data;
+  }
+
+  get recovered(): boolean {
+    return this.recovery?.recovered === true;
   }
 
   get isOpen(): boolean {
@@ -183,7 +172,7 @@ export class Connection<
     };
   }
 
-  onMessage(listener: (data: Buffer) => void): () => void {
+  onMessage(listener: NativeListener): () => void {
     (this.nativeListeners ??= []).push(listener);
     return () => {
       const at = this.nativeListeners?.indexOf(listener) ?? -1;
@@ -201,7 +190,7 @@ export class Connection<
   }
 
   /** The per-connection native listeners. */
-  get nativeMessageListeners(): readonly ((data: Buffer) => void)[] {
+  get nativeMessageListeners(): readonly NativeListener[] {
     return this.nativeListeners ?? EMPTY_NATIVE;
   }
 
@@ -267,4 +256,4 @@ export class Connection<
 }
 
 const EMPTY_LISTENERS: readonly ConnectionEventListener[] = Object.freeze([]);
-const EMPTY_NATIVE: readonly ((data: Buffer) => void)[] = Object.freeze([]);
+const EMPTY_NATIVE: readonly NativeListener[] = Object.freeze([]);

@@ -1,7 +1,7 @@
 import { WsRoomsErrorCode } from '../errors/error-codes';
 import { WsRoomsError } from '../errors/ws-rooms.error';
 import { writeHttpError } from '../http/write-http-error';
-import { generateConnectionId } from '../server/connection-id';
+import { generateConnectionId, isDefaultConnectionId } from '../server/connection-id';
 import { DEFAULT_PREFIX } from '../protocol/protocol.constants';
 import { MemoryRoomStore } from '../store/memory-room-store';
 import { normalizeOrigin } from './origin-policy';
@@ -73,7 +73,14 @@ export function resolveOptions(input: string | WsRoomsOptions): ResolvedWsRoomsO
   const maxMessageRate = nonNegativeInteger(options, 'maxMessageRate', 100);
   const maxMessageBurst = positiveInteger(options, 'maxMessageBurst', 200);
   if (maxMessageRate > 0 && maxMessageBurst < 1) fail('"maxMessageBurst" must be at least 1');
-  for (const key of ['checkOrigin', 'idGenerator', 'error', 'onError', 'authenticate'] as const) {
+  for (const key of [
+    'checkOrigin',
+    'idGenerator',
+    'isConnectionId',
+    'error',
+    'onError',
+    'authenticate',
+  ] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'function')
       fail(`"${key}" must be a function`);
   }
@@ -93,13 +100,17 @@ export function resolveOptions(input: string | WsRoomsOptions): ResolvedWsRoomsO
     binaryMessages: booleanOption(options, 'binaryMessages', false),
     readBufferSize: nonNegativeInteger(options, 'readBufferSize', 0),
     writeBufferSize: positiveInteger(options, 'writeBufferSize', 64 * 1024),
-    headers: booleanOption(options, 'headers', true),
+    headers: resolveHeaders(options.headers),
+    maxHeaderBytes: positiveInteger(options, 'maxHeaderBytes', 4096),
     error:
       options.error ??
       ((context, status, reason) => writeHttpError(context.socket, status, reason)),
     checkOrigin: options.checkOrigin,
     allowedOrigins: [...allowedOrigins],
     idGenerator: options.idGenerator ?? generateConnectionId,
+    isConnectionId: resolveIsConnectionId(options),
+    maxRoomNameLength: positiveInteger(options, 'maxRoomNameLength', 128),
+    handshakeTimeout: positiveInteger(options, 'handshakeTimeout', 10_000),
     clientScriptPath,
     closeTimeout: positiveInteger(options, 'closeTimeout', 5_000),
     onError: options.onError,
@@ -132,13 +143,42 @@ function resolveRecovery(recovery: WsRoomsOptions['recovery']): ResolvedWsRoomsO
     fail('"recovery" must be false or an object');
   const windowMs = recovery.windowMs ?? 120_000;
   const maxMessages = recovery.maxMessages ?? 1000;
-  if (!Number.isSafeInteger(windowMs) || windowMs <= 0) {
-    fail(`"recovery.windowMs" must be a positive integer, got ${JSON.stringify(windowMs)}`);
+  const bounds = {
+    windowMs,
+    maxMessages,
+    maxSessions: recovery.maxSessions ?? 10_000,
+    maxSessionBytes: recovery.maxSessionBytes ?? 16 * 1024 * 1024,
+    maxSessionsPerAddress: recovery.maxSessionsPerAddress ?? 8,
+  };
+  for (const [key, value] of Object.entries(bounds)) {
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      fail(`"recovery.${key}" must be a positive integer, got ${JSON.stringify(value)}`);
+    }
   }
-  if (!Number.isSafeInteger(maxMessages) || maxMessages <= 0) {
-    fail(`"recovery.maxMessages" must be a positive integer, got ${JSON.stringify(maxMessages)}`);
+  return bounds;
+}
+
+function resolveHeaders(headers: WsRoomsOptions['headers']): boolean | readonly string[] {
+  if (headers === undefined) return true;
+  if (typeof headers === 'boolean') return headers;
+  if (!Array.isArray(headers) || headers.some((name) => typeof name !== 'string')) {
+    fail('"headers" must be a boolean or an array of header names');
   }
-  return { windowMs, maxMessages };
+  return headers.map((name) => name.toLowerCase());
+}
+
+function resolveIsConnectionId(options: WsRoomsOptions): (name: string) => boolean {
+  if (options.isConnectionId !== undefined) {
+    if (typeof options.isConnectionId !== 'function') fail('"isConnectionId" must be a function');
+    return options.isConnectionId;
+  }
+  if (options.idGenerator !== undefined) {
+    fail(
+      '"idGenerator" needs "isConnectionId" too, so that no room name can be spelled like an id ' +
+        '(e.g. for 64-letter ids: isConnectionId: (name) => /^[A-Za-z]{64}$/.test(name))',
+    );
+  }
+  return isDefaultConnectionId;
 }
 
 function resolvePresence(presence: WsRoomsOptions['presence']): ResolvedWsRoomsOptions['presence'] {

@@ -89,11 +89,11 @@ export interface WsRoomsOptions {
    */
   writeBufferSize?: number;
   /**
-   * Expose the upgrade request's headers on the connection (`connection.headers`). When false,
-   * `headers` is empty and the request object is not kept.
+   * Which upgrade request headers the connection keeps (`connection.headers`): `true` all of them
+   * within `maxHeaderBytes`, a list of (lower-case) names only those, `false` none (and no URL).
    * @default true
    */
-  headers?: boolean;
+  headers?: boolean | readonly string[];
   /**
    * Answers an upgrade that ws-rooms refuses: an origin that is not allowed (403), an id that could
    * not be assigned (500), a server that is shutting down (503). The default writes the status with
@@ -117,10 +117,40 @@ export interface WsRoomsOptions {
    */
   allowedOrigins?: readonly string[];
   /**
-   * Creates a connection's id. Must return a non-empty string unique among live connections.
-   * @default 64 random letters [A-Za-z] from a cryptographic source
+   * Creates a connection's id. Must return a non-empty string unique among live connections, that
+   * `isConnectionId` recognises. Setting it requires `isConnectionId` too.
+   * @default 22 characters [A-Za-z0-9_-] (128 random bits from a cryptographic source)
    */
   idGenerator?: (request: IncomingMessage) => string;
+  /**
+   * Tells connection ids from room names. Ids and room names are disjoint: `to(name)` reaches the
+   * connection with that id when `isConnectionId(name)` is true and the room's members otherwise,
+   * and a join to a room name shaped like an id is refused (`WS_ROOMS_INVALID_ROOM_NAME`), so that
+   * no client can make a room that receives what is sent to somebody else's id. Must accept every
+   * id `idGenerator` makes, and should accept as little else as possible; it is called on every
+   * target of every broadcast, so keep it cheap (e.g. a length and alphabet check).
+   * @default accepts exactly the default ids' shape (22 characters of [A-Za-z0-9_-])
+   */
+  isConnectionId?: (name: string) => boolean;
+  /**
+   * Longest room name, in UTF-8 bytes; a longer one fails the join with
+   * `WS_ROOMS_ROOM_NAME_TOO_LONG`. With `maxRoomsPerConnection` it bounds what one connection's
+   * memberships cost (100 rooms of 128 bytes: under 13 KiB).
+   * @default 128
+   */
+  maxRoomNameLength?: number;
+  /**
+   * Milliseconds an upgrade may spend in the origin check, `authenticate`, the handshake guards and
+   * the recovery lookup; past it the client gets 408 and its connection slot is given back.
+   * @default 10000
+   */
+  handshakeTimeout?: number;
+  /**
+   * Most bytes of the upgrade request a connection keeps for its life (URL, header names and
+   * values): headers past it are left out, whole. See `headers`.
+   * @default 4096
+   */
+  maxHeaderBytes?: number;
   /**
    * Path at which the browser client script is served (`GET`/`HEAD`), or `false` to not serve it.
    * @default '/iris-ws.js'
@@ -248,6 +278,23 @@ export interface RecoveryOptions {
    * @default 1000
    */
   maxMessages?: number;
+  /**
+   * Most sessions of cut connections this node keeps; past it the oldest is given up (its client
+   * then starts a fresh session).
+   * @default 10000
+   */
+  maxSessions?: number;
+  /**
+   * Most bytes of kept sessions on this node (ids, tokens, room names), oldest given up first.
+   * @default 16777216 (16 MiB)
+   */
+  maxSessionBytes?: number;
+  /**
+   * Most kept sessions per remote address; a new one gives up the address's oldest, so a client
+   * that cuts its connection in a loop only ever evicts its own sessions.
+   * @default 8
+   */
+  maxSessionsPerAddress?: number;
 }
 
 /** Options of presence. */

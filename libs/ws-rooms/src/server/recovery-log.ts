@@ -54,6 +54,10 @@ export class RecoveryLog implements RecoveryStore {
     this.prune(session.disconnectedAt);
   }
 
+  discard(token: string): void {
+    this.sessions.delete(token);
+  }
+
   take(token: string, afterOffset: number, owner: string, now: number): SessionTakeResult {
     // Looked up before pruning, which would drop an expired session and hide why it failed.
     const session = this.sessions.get(token);

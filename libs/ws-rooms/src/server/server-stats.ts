@@ -38,17 +38,20 @@ export interface WsRoomsStats {
   pongTimeouts: number;
   /** Volatile frames dropped for backed-up connections. */
   volatileDrops: number;
-  /** Connections closed for exceeding the message rate. */
+  /** Messages and pings dropped for exceeding the message rate (the connection stays). */
+  messagesRefused: number;
+  /** Connections closed (1013) for flooding on past the message rate. */
   rateLimitCuts: number;
 }
 
 /**
  * Why an upgrade was refused: `unavailable` (not started or shutting down, 503), `capacity`
  * (`maxConnections` / `maxConnectionsPerAddress`, 503), `origin` (403), `auth` (`authenticate`),
- * `guard` (a handshake guard), `id` (`idGenerator`, 500), `error` (an unexpected failure, 500).
+ * `guard` (a handshake guard), `id` (`idGenerator`, 500), `timeout` (the checks did not finish
+ * within `handshakeTimeout`, 408), `error` (an unexpected failure, 500).
  */
 export type UpgradeRefusalReason =
-  'unavailable' | 'capacity' | 'origin' | 'auth' | 'guard' | 'id' | 'error';
+  'unavailable' | 'capacity' | 'origin' | 'auth' | 'guard' | 'id' | 'timeout' | 'error';
 
 /** Every {@link UpgradeRefusalReason}, in a stable order. */
 export const UPGRADE_REFUSAL_REASONS: readonly UpgradeRefusalReason[] = Object.freeze([
@@ -58,6 +61,7 @@ export const UPGRADE_REFUSAL_REASONS: readonly UpgradeRefusalReason[] = Object.f
   'auth',
   'guard',
   'id',
+  'timeout',
   'error',
 ]);
 
@@ -86,6 +90,7 @@ export function createStats(index?: { readonly roomCount: number }): WsRoomsStat
     slowConsumerCuts: 0,
     pongTimeouts: 0,
     volatileDrops: 0,
+    messagesRefused: 0,
     rateLimitCuts: 0,
   };
   if (index !== undefined) {

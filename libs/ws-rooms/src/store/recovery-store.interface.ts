@@ -87,6 +87,12 @@ export interface RecoveryStore {
     now: number,
   ): MaybePromise<SessionTakeResult>;
   /**
+   * Gives up a suspended session before its window ends (the node's session budget evicted it):
+   * a later `take()` of its token answers `unknown-session`. Optional: a store without it keeps
+   * evicted sessions until they expire, and only the node's count of them is bounded.
+   */
+  discard?(token: string): MaybePromise<void>;
+  /**
    * The broadcasts after `afterOffset` that reached the session's rooms or its id, in order; null
    * when the log lost some of them since `take`.
    */

@@ -1,0 +1,157 @@
+import type { Logger } from '@nestjs/common';
+import type { Connection } from '../../connection/connection';
+import { CloseCode } from '../../errors/close-codes';
+import { WsRoomsErrorCode } from '../../errors/error-codes';
+import { WsRoomsError } from '../../errors/ws-rooms.error';
+import type { DecodedValue, MessageCodec } from '../../protocol/message-codec';
+import { ReservedEvent, RESERVED_EVENT_PREFIX } from '../../protocol/protocol.constants';
+import { parseReply, parseRequest } from '../../protocol/reserved-messages';
+import type { LogBudget } from '../../util/log-budget';
+import type { RequestManager } from '../requests/request-manager';
+import type { WsRoomsStats } from '../server-stats';
+import type { FloodGuard } from './flood-guard';
+import type { HandlerInvoker } from './handler-invoker';
+import type { HandlerRegistry } from './handler-registry';
+
+/** What the dispatcher needs besides its collaborators. */
+export interface DispatchPorts {
+  /** Ends a connection from the server side. */
+  close(connection: Connection, code: number, reason: string): void;
+  /** The `onError` option: told about every malformed message. */
+  readonly onError?: (error: WsRoomsError, connectionId: string) => void;
+}
+
+/**
+ * Inbound messages of every connection (`docs/protocol.md`, messages): the rate limit first, then
+ * the decode, then the handlers of the event, the connection's own listeners, or the reserved
+ * protocol extensions (requests and replies).
+ */
+export class InboundDispatcher {
+  constructor(
+    private readonly codec: MessageCodec,
+    private readonly handlers: HandlerRegistry,
+    private readonly invoker: HandlerInvoker,
+    private readonly requests: RequestManager,
+    private readonly flood: FloodGuard,
+    private readonly stats: WsRoomsStats,
+    private readonly logger: Logger,
+    private readonly logBudget: LogBudget,
+    private readonly ports: DispatchPorts,
+  ) {}
+
+  /** One data message of a connection. */
+  received(connection: Connection, data: Buffer, isBinary: boolean): void {
+    connection.awaitingPong = false;
+    this.stats.messagesIn++;
+    this.stats.bytesIn += data.length;
+    if (this.flood.enabled && !this.admit(connection)) return;
+    const decoded = this.codec.decode(data);
+    if (decoded.kind === 'native') {
+      for (const handler of this.handlers.native)
+        this.invoker.invoke(connection, undefined, () => handler(connection, data, isBinary));
+      for (const listener of connection.nativeMessageListeners) {
+        this.invoker.invoke(connection, undefined, () => listener(data, isBinary), false);
+      }
+      return;
+    }
+    if (decoded.kind === 'malformed') {
+      this.stats.malformedMessages++;
+      this.invoker.reportError(connection, decoded.error, decoded.event);
+      this.ports.onError?.(decoded.error, connection.id);
+      return;
+    }
+    const { event, value } = decoded;
+    if (event.startsWith(RESERVED_EVENT_PREFIX)) {
+      this.reserved(connection, event, value);
+      return;
+    }
+    const handlers = this.handlers.eventHandlers(event);
+    const listeners = connection.listenersOf(event);
+    if (handlers === undefined && listeners.length === 0) {
+      this.stats.unhandledEvents++;
+      return;
+    }
+    if (handlers !== undefined) {
+      for (const handler of handlers)
+        this.invoker.invoke(connection, event, () => handler(connection, value, event));
+    }
+    for (const listener of listeners)
+      this.invoker.invoke(connection, event, () => listener(value), false);
+  }
+
+  /**
+   * A ping: counted against the message rate like any message (a ping costs the server a pong),
+   * and answered only when within it. `ws` does not answer pings itself on this endpoint.
+   */
+  pinged(connection: Connection, data: Buffer): void {
+    if (this.flood.enabled && !this.admit(connection)) return;
+    connection.ws.pong(data);
+  }
+
+  /** Applies the flood policy to one inbound message or ping; true when it may be handled. */
+  private admit(connection: Connection): boolean {
+    const verdict = this.flood.take(connection.budget);
+    if (verdict === 'accept') return true;
+    this.stats.messagesRefused++;
+    if (verdict === 'tell') {
+      this.invoker.reportError(
+        connection,
+        new WsRoomsError(
+          WsRoomsErrorCode.RateLimited,
+          'message rate exceeded (maxMessageRate): messages are dropped until the rate falls',
+        ),
+      );
+    } else if (verdict === 'cut') {
+      this.stats.rateLimitCuts++;
+      if (this.logBudget.allow())
+        this.logger.warn(`closing ${connection.id}: message rate exceeded, still flooding`);
+      this.ports.close(connection, CloseCode.TryAgainLater, 'message rate exceeded');
+    }
+    return false;
+  }
+
+  /** The protocol extensions: requests and replies (other reserved names are ignored). */
+  private reserved(connection: Connection, event: string, value: DecodedValue): void {
+    if (event === ReservedEvent.Request) {
+      const request = parseRequest(value);
+      if (request === null) return this.invalidReserved(connection, event);
+      const handlers = this.handlers.eventHandlers(request.event);
+      if (handlers === undefined) {
+        return this.invoker.sendReplyError(connection, request.id, {
+          code: WsRoomsErrorCode.NoHandler,
+          message: `no handler for event "${request.event}"`,
+          status: 404,
+        });
+      }
+      // The first handler's result is the reply; further handlers of the event still run.
+      handlers.forEach((handler, index) =>
+        this.invoker.invoke(
+          connection,
+          request.event,
+          () => handler(connection, request.value, request.event),
+          index === 0 ? { requestId: request.id } : false,
+        ),
+      );
+      return;
+    }
+    if (event === ReservedEvent.Reply) {
+      const reply = parseReply(value);
+      if (reply === null) return this.invalidReserved(connection, event);
+      this.requests.replied(connection, reply);
+      return;
+    }
+    this.stats.unhandledEvents++;
+  }
+
+  private invalidReserved(connection: Connection, event: string): void {
+    this.stats.malformedMessages++;
+    this.invoker.reportError(
+      connection,
+      new WsRoomsError(
+        WsRoomsErrorCode.InvalidReservedMessage,
+        `"${event}" payload is not a valid envelope`,
+      ),
+      event,
+    );
+  }
+}
