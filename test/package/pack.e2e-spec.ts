@@ -1,7 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
 const LIBRARY = join(ROOT, 'libs', 'ws-rooms');
@@ -10,16 +19,41 @@ const MANIFEST = JSON.parse(readFileSync(join(LIBRARY, 'package.json'), 'utf8'))
   version: string;
   exports: Record<string, unknown>;
 };
+const TARBALL = `${MANIFEST.name}-${MANIFEST.version}.tgz`;
 
-/** What may ship: compiled code with its types and maps, the browser bundles, and the documents. */
+/** What may ship: compiled code with its types, the browser bundles, and the documents. */
 const SHIPPABLE = [
-  /^dist\/(?:[\w-]+\/)*[\w.-]+\.(?:js|js\.map|d\.ts|d\.ts\.map)$/,
+  /^dist\/(?:[\w-]+\/)*[\w.-]+\.(?:js|d\.ts)$/,
   /^assets\/[\w.-]+\.(?:js|mjs)$/,
   /^(?:package\.json|README\.md|CHANGELOG\.md|LICENSE)$/,
 ];
 
-/** What must never ship: sources, tests and the client's test doubles. */
-const FORBIDDEN = [/^src\//, /\.spec\./, /\.e2e-spec\./, /(?:^|\/)testing\//, /fake-/, /tsconfig/];
+/**
+ * What must never ship: sources, tests, the client's test doubles, and source maps (they would
+ * point at sources the package does not hold).
+ */
+const FORBIDDEN = [
+  /^src\//,
+  /\.spec\./,
+  /\.e2e-spec\./,
+  /(?:^|\/)testing\//,
+  /fake-/,
+  /tsconfig/,
+  /\.map$/,
+];
+
+/** The files of a fresh checkout that `npm run pack:lib` reads (no dist/, assets/ or artifacts/). */
+const CHECKOUT = [
+  'package.json',
+  'tsconfig.json',
+  'scripts/build-client.mjs',
+  'libs/ws-rooms/package.json',
+  'libs/ws-rooms/tsconfig.lib.json',
+  'libs/ws-rooms/README.md',
+  'libs/ws-rooms/CHANGELOG.md',
+  'libs/ws-rooms/LICENSE',
+  'libs/ws-rooms/src',
+];
 
 function run(command: string, args: string[], cwd: string, env = process.env): string {
   const result = spawnSync(command, args, {
@@ -30,7 +64,9 @@ function run(command: string, args: string[], cwd: string, env = process.env): s
     shell: process.platform === 'win32' && command === 'npm',
   });
   if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} failed (${result.status}):\n${result.stderr}`);
+    throw new Error(
+      `${command} ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`,
+    );
   }
   return result.stdout;
 }
@@ -41,50 +77,56 @@ function exportTargets(entry: unknown): string[] {
   return Object.values(entry as Record<string, unknown>).flatMap(exportTargets);
 }
 
+/** Unpacks the tarball into `node_modules/<name>` of `consumer`, as npm would lay it out. */
+function install(tarball: string, consumer: string): string {
+  const installed = join(consumer, 'node_modules', MANIFEST.name);
+  mkdirSync(installed, { recursive: true });
+  run('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1'], consumer);
+  return installed;
+}
+
 /**
- * The package as npm publishes it, built from scratch into a temporary copy of libs/ws-rooms with the
- * real build configuration (tsconfig.lib.json, scripts/build-client.mjs): what the working tree's
- * dist/ happens to hold does not matter, and the working tree is not touched.
+ * The package as npm publishes it, made by the real `npm run pack:lib` in a copy of a fresh checkout
+ * (the root's node_modules linked in): what the working tree's dist/, assets/ or artifacts/ happen
+ * to hold does not matter, and the working tree is not touched.
  */
 describe('the ws-rooms package', () => {
   let work: string;
-  let packageDir: string;
+  let tarball: string;
   let files: string[];
+  let unpacked: string;
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'ws-rooms-pack-'));
-    packageDir = join(work, 'ws-rooms');
-    mkdirSync(packageDir);
-    for (const file of ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE']) {
-      copyFileSync(join(LIBRARY, file), join(packageDir, file));
+    const checkout = join(work, 'checkout');
+    for (const path of CHECKOUT) {
+      mkdirSync(dirname(join(checkout, path)), { recursive: true });
+      cpSync(join(ROOT, path), join(checkout, path), { recursive: true });
     }
-    run(
-      process.execPath,
-      ['scripts/build-client.mjs', '--out-dir', join(packageDir, 'assets')],
-      ROOT,
-    );
-    run(
-      process.execPath,
-      [
-        require.resolve('typescript/bin/tsc'),
-        '-p',
-        'libs/ws-rooms/tsconfig.lib.json',
-        '--outDir',
-        join(packageDir, 'dist'),
-      ],
-      ROOT,
-    );
-    const [report] = JSON.parse(run('npm', ['pack', '--dry-run', '--json'], packageDir)) as {
-      files: { path: string }[];
-    }[];
-    files = report.files.map((file) => file.path.replace(/\\/g, '/')).sort();
-  }, 180_000);
+    symlinkSync(join(ROOT, 'node_modules'), join(checkout, 'node_modules'), 'junction');
+    run('npm', ['run', '--silent', 'pack:lib'], checkout);
+    tarball = join(checkout, 'artifacts', TARBALL);
+    files = run('tar', ['-tzf', tarball], work)
+      .split('\n')
+      .filter((line) => line !== '' && !line.endsWith('/'))
+      .map((line) => line.replace(/^package\//, ''))
+      .sort();
+    unpacked = install(tarball, join(work, 'unpacked'));
+  }, 240_000);
 
   afterAll(() => {
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
   });
 
-  it('holds only compiled code, types, maps, the browser bundles and the documents', () => {
+  it('is made by npm run pack:lib from a fresh checkout, into artifacts/, which git ignores', () => {
+    expect(statSync(tarball).size).toBeGreaterThan(0);
+    const ignored = spawnSync('git', ['check-ignore', '--quiet', `artifacts/${TARBALL}`], {
+      cwd: ROOT,
+    });
+    expect(ignored.status).toBe(0);
+  });
+
+  it('holds only compiled code, types, the browser bundles and the documents', () => {
     expect(files.filter((file) => !SHIPPABLE.some((pattern) => pattern.test(file)))).toEqual([]);
     expect(files.filter((file) => FORBIDDEN.some((pattern) => pattern.test(file)))).toEqual([]);
     expect(files).toEqual(
@@ -103,16 +145,14 @@ describe('the ws-rooms package', () => {
     );
   });
 
-  it('ships every compiled module with its declarations and both maps', () => {
+  it('ships every compiled module with its declarations, and no file refers to a source map', () => {
     const modules = files.filter((file) => /^dist\/.+\.js$/.test(file));
     expect(modules.length).toBeGreaterThan(50);
-    const incomplete = modules.filter((module) => {
-      const base = module.slice(0, -'.js'.length);
-      return [`${base}.js.map`, `${base}.d.ts`, `${base}.d.ts.map`].some(
-        (companion) => !files.includes(companion),
-      );
-    });
-    expect(incomplete).toEqual([]);
+    expect(modules.filter((module) => !files.includes(`${module.slice(0, -3)}.d.ts`))).toEqual([]);
+    const mapped = files.filter((file) =>
+      readFileSync(join(unpacked, file), 'utf8').includes('sourceMappingURL'),
+    );
+    expect(mapped).toEqual([]);
   });
 
   it('ships every file its exports map points at', () => {
@@ -121,21 +161,10 @@ describe('the ws-rooms package', () => {
   });
 
   it('resolves through its exports map once installed, for require and import alike', () => {
-    const tarballs = join(work, 'tarballs');
-    mkdirSync(tarballs);
-    const [packed] = JSON.parse(
-      run('npm', ['pack', '--json', '--pack-destination', tarballs], packageDir),
-    ) as { filename: string }[];
-    // Installed as npm would lay it out, with the monorepo's dependencies reachable through NODE_PATH
-    // (honoured by require, hence by the CommonJS library, also when the app uses import).
+    // The monorepo's dependencies are reachable through NODE_PATH (honoured by require, hence by the
+    // CommonJS library, also when the app uses import).
     const consumer = join(work, 'consumer');
-    const installed = join(consumer, 'node_modules', MANIFEST.name);
-    mkdirSync(installed, { recursive: true });
-    run(
-      'tar',
-      ['-xzf', join(tarballs, packed.filename), '-C', installed, '--strip-components=1'],
-      work,
-    );
+    install(tarball, consumer);
     writeFileSync(join(consumer, 'probe.mjs'), PROBE);
     const output = run(process.execPath, ['probe.mjs'], consumer, {
       ...process.env,
