@@ -55,6 +55,21 @@ const CHECKOUT = [
   'libs/ws-rooms/src',
 ];
 
+/**
+ * The packages a NestJS app has when it installs ws-rooms without its optional peers: the required
+ * peers, `ws` (a dependency) and the types for Node and `ws`. Neither `ioredis` nor `prom-client`.
+ */
+const CONSUMER_PACKAGES = [
+  '@nestjs/common',
+  '@nestjs/core',
+  '@nestjs/websockets',
+  'reflect-metadata',
+  'rxjs',
+  'ws',
+  '@types/ws',
+  '@types/node',
+];
+
 function run(command: string, args: string[], cwd: string, env = process.env): string {
   const result = spawnSync(command, args, {
     cwd,
@@ -183,7 +198,77 @@ describe('the ws-rooms package', () => {
       servedScriptExists: true,
     });
   });
+
+  it('type-checks in an app with skipLibCheck off and neither ioredis nor prom-client installed', () => {
+    const consumer = join(work, 'typescript-app');
+    install(tarball, consumer);
+    for (const name of CONSUMER_PACKAGES) {
+      mkdirSync(dirname(join(consumer, 'node_modules', name)), { recursive: true });
+      symlinkSync(
+        join(ROOT, 'node_modules', name),
+        join(consumer, 'node_modules', name),
+        'junction',
+      );
+    }
+    for (const optional of ['ioredis', 'prom-client']) {
+      expect(() => require.resolve(optional, { paths: [consumer] })).toThrow();
+    }
+    writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'app', private: true }));
+    writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify(CONSUMER_TSCONFIG, null, 2));
+    writeFileSync(join(consumer, 'app.module.ts'), CONSUMER_APP);
+    const tsc = spawnSync(
+      process.execPath,
+      [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'],
+      { cwd: consumer, encoding: 'utf8' },
+    );
+    // On failure the diagnostics name the declaration file and the missing module.
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.status).toBe(0);
+  });
 });
+
+/** A NestJS app's compiler options (as `nest new` writes them), with `skipLibCheck` off. */
+const CONSUMER_TSCONFIG = {
+  compilerOptions: {
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    target: 'ES2023',
+    strict: true,
+    esModuleInterop: true,
+    experimentalDecorators: true,
+    emitDecoratorMetadata: true,
+    skipLibCheck: false,
+    noEmit: true,
+    types: ['node'],
+  },
+  files: ['app.module.ts'],
+};
+
+/** Uses the server, its metrics and Redis options' types, and the Node client with `ws`. */
+const CONSUMER_APP = `
+import { Module } from '@nestjs/common';
+import WebSocket from 'ws';
+import {
+  type MetricsOptions,
+  type RedisRoomStoreOptions,
+  RedisRoomStore,
+  WsRoomsModule,
+} from 'ws-rooms';
+import { WsRoomsClient } from 'ws-rooms/client';
+
+const metrics: MetricsOptions = { path: '/metrics', prefix: 'chat_' };
+
+@Module({ imports: [WsRoomsModule.forRoot({ endpoint: '/ws', metrics })] })
+export class AppModule {}
+
+export function redisStore(options: RedisRoomStoreOptions): RedisRoomStore {
+  return new RedisRoomStore(options);
+}
+
+export function connect(url: string): WsRoomsClient {
+  return new WsRoomsClient(url, { WebSocket });
+}
+`;
 
 /** Runs in the consumer folder under plain Node: reports what each specifier resolves to. */
 const PROBE = `

@@ -8,7 +8,10 @@ function source(name: string, index = { roomCount: 0 }): StatsSource & { stats: 
   return { name, stats: createStats(index) };
 }
 
-async function values(exporter: MetricsExporter, name: string) {
+async function values(
+  exporter: MetricsExporter<InstanceType<typeof promClient.Registry>>,
+  name: string,
+) {
   const metric = exporter.registry.getSingleMetric(name);
   if (metric === undefined) throw new Error(`${name} is not registered`);
   return (await metric.get()).values.map(({ labels, value }) => ({ labels, value }));

@@ -1,6 +1,5 @@
-import type { Counter, Gauge, Registry } from 'prom-client';
 import { UPGRADE_REFUSAL_REASONS, type WsRoomsStats } from '../server/server-stats';
-import type { PromClient } from './load-prom-client';
+import type { PromClient, PromCounter, PromGauge, PromRegistry } from './load-prom-client';
 import { WsRoomsMetricsError, WsRoomsMetricsErrorCode } from './metrics.error';
 import type { StatsSource } from './stats-snapshot';
 
@@ -111,8 +110,9 @@ export const WS_ROOMS_METRIC_NAMES: readonly string[] = Object.freeze([
 /**
  * Prometheus metrics of one or more endpoints, collected from their counters when the registry is
  * scraped: nothing is recorded on the message path, a scrape reads a few numbers per endpoint.
+ * `Registry` is the registry's type (prom-client's `Registry` when given prom-client itself).
  */
-export class MetricsExporter {
+export class MetricsExporter<Registry extends PromRegistry = PromRegistry> {
   readonly registry: Registry;
   private readonly sources = new Map<string, StatsSource>();
   private readonly registered: string[] = [];
@@ -122,7 +122,7 @@ export class MetricsExporter {
    *   registered in `registry` (nothing stays registered then).
    */
   constructor(
-    client: PromClient,
+    client: PromClient<Registry>,
     readonly prefix: string,
     registry: Registry | undefined,
   ) {
@@ -168,7 +168,7 @@ export class MetricsExporter {
     for (const name of this.registered.splice(0)) this.registry.removeSingleMetric(name);
   }
 
-  private addScalar(client: PromClient, metric: ScalarMetric): void {
+  private addScalar(client: PromClient<Registry>, metric: ScalarMetric): void {
     const sources = this.sources;
     const { stat } = metric;
     const config = {
@@ -180,7 +180,7 @@ export class MetricsExporter {
     if (metric.type === 'gauge') {
       new client.Gauge({
         ...config,
-        collect(this: Gauge<'endpoint'>) {
+        collect(this: PromGauge) {
           this.reset();
           for (const source of sources.values())
             this.set({ endpoint: source.name }, source.stats[stat]);
@@ -189,7 +189,7 @@ export class MetricsExporter {
     } else {
       new client.Counter({
         ...config,
-        collect(this: Counter<'endpoint'>) {
+        collect(this: PromCounter) {
           this.reset();
           for (const source of sources.values())
             this.inc({ endpoint: source.name }, source.stats[stat]);
@@ -199,7 +199,7 @@ export class MetricsExporter {
     this.registered.push(config.name);
   }
 
-  private addRefusals(client: PromClient): void {
+  private addRefusals(client: PromClient<Registry>): void {
     const sources = this.sources;
     const name = `${this.prefix}upgrades_refused_total`;
     new client.Counter({
@@ -207,7 +207,7 @@ export class MetricsExporter {
       help: 'Upgrades refused, by reason (unavailable, capacity, origin, auth, guard, id, error).',
       labelNames: ['endpoint', 'reason'] as const,
       registers: [this.registry],
-      collect(this: Counter<'endpoint' | 'reason'>) {
+      collect(this: PromCounter) {
         this.reset();
         for (const source of sources.values()) {
           const byReason = source.stats.upgradesRefusedByReason;
@@ -220,7 +220,7 @@ export class MetricsExporter {
     this.registered.push(name);
   }
 
-  private addErrors(client: PromClient): void {
+  private addErrors(client: PromClient<Registry>): void {
     const sources = this.sources;
     const name = `${this.prefix}errors_total`;
     new client.Counter({
@@ -228,7 +228,7 @@ export class MetricsExporter {
       help: 'Errors reported to clients (malformed messages, handler errors), by stable code.',
       labelNames: ['endpoint', 'code'] as const,
       registers: [this.registry],
-      collect(this: Counter<'endpoint' | 'code'>) {
+      collect(this: PromCounter) {
         this.reset();
         for (const source of sources.values()) {
           const byCode = source.stats.errorsByCode;

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Registry } from 'prom-client';
+import type { PromRegistry as Registry } from './load-prom-client';
 import { WsRoomsErrorCode } from '../errors/error-codes';
 import { WsRoomsError } from '../errors/ws-rooms.error';
 
