@@ -1,11 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type CanActivate, Logger } from '@nestjs/common';
-import { WebSocketServer } from 'ws';
-import type WebSocket from 'ws';
+import type { WebSocketServer } from 'ws';
 import type { Connection } from '../connection/connection';
 import type { ConnectionHost, ConnectionLimits } from '../connection/connection-host.interface';
-import { FlushingWebSocket } from '../connection/socket-binding';
+import { createWebSocketServer } from '../connection/websocket-server';
 import { CloseCode } from '../errors/close-codes';
 import type {
   BroadcastOperator,
@@ -13,8 +12,6 @@ import type {
 } from '../interfaces/broadcast-operator.interface';
 import type { ResolvedWsRoomsOptions } from '../options/ws-rooms-options.interface';
 import { type EmitValue, MessageCodec } from '../protocol/message-codec';
-import { ReservedEvent } from '../protocol/protocol.constants';
-import { MemoryPresenceStore } from '../store/memory-presence-store';
 import type { PresenceMember } from '../store/presence-store.interface';
 import type { RecoveryStore } from '../store/recovery-store.interface';
 import { RoomIndex } from '../store/room-index';
@@ -27,10 +24,14 @@ import { UpgradeAdmission } from './admission/upgrade-admission';
 import { RoomBroadcastOperator } from './broadcast-operator';
 import { ConnectionLimiter } from './connection-limiter';
 import { describeError } from './describe-error';
-import { PresenceExtension } from './extensions/presence-extension';
-import { RecoveryExtension } from './extensions/recovery-extension';
+import {
+  createPresenceExtension,
+  createRecoveryExtension,
+  type ExtensionContext,
+} from './extensions/create-extensions';
+import type { PresenceExtension } from './extensions/presence-extension';
+import type { RecoveryExtension } from './extensions/recovery-extension';
 import type { ServerExtension } from './extensions/server-extension';
-import { SessionBudget } from './extensions/session-budget';
 import { Heartbeat, type Scheduler, systemScheduler } from './heartbeat';
 import { FloodGuard } from './inbound/flood-guard';
 import { HandlerInvoker } from './inbound/handler-invoker';
@@ -47,11 +48,9 @@ import { ConnectionCloser } from './lifecycle/connection-closer';
 import { ConnectionRegistry } from './lifecycle/connection-registry';
 import { Delivery } from './outbound/delivery';
 import { Recipients } from './outbound/recipients';
-import { PresenceCoordinator } from './presence-coordinator';
-import { PresenceTracker } from './presence-tracker';
-import { RecoveryLog } from './recovery-log';
 import { RequestManager } from './requests/request-manager';
 import { Membership } from './rooms/membership';
+import { runCommandLocally } from './rooms/remote-commands';
 import { assertRoomName } from './rooms/room-name';
 import { createStats, type WsRoomsStats } from './server-stats';
 
@@ -85,6 +84,7 @@ export class WsRoomsServer implements ConnectionHost {
   private readonly closer: ConnectionCloser;
   private readonly presence: PresenceExtension | null;
   private readonly recovery: RecoveryExtension | null;
+  private readonly recoveryStore: RecoveryStore | null;
   private startup: Promise<void> | undefined;
   private started = false;
   private shuttingDown = false;
@@ -111,8 +111,23 @@ export class WsRoomsServer implements ConnectionHost {
     const recipients = new Recipients(this.connections, this.index, options.isConnectionId);
     this.delivery = new Delivery(this.codec, recipients, store, this.stats, options.binaryMessages);
     this.requests = new RequestManager(this.delivery, recipients, store, options.requestTimeout);
-    this.presence = this.createPresence(track);
-    this.recovery = this.createRecovery(track);
+    const context: ExtensionContext = {
+      options,
+      store,
+      stats: this.stats,
+      connections: this.connections,
+      scheduler,
+      logger: this.logger,
+      track,
+      membership: () => this.membership,
+      closer: () => this.closer,
+      command: (command) => this.command(command),
+      broadcastFrom: (senderId) => this.broadcastFrom(senderId),
+    };
+    this.presence = createPresenceExtension(context);
+    const recovery = createRecoveryExtension(context, this.presence);
+    this.recovery = recovery?.extension ?? null;
+    this.recoveryStore = recovery?.log ?? null;
     this.delivery.hook = this.recovery;
     const extensions: ServerExtension[] = [];
     if (this.presence !== null) extensions.push(this.presence);
@@ -149,21 +164,7 @@ export class WsRoomsServer implements ConnectionHost {
         onError: options.onError,
       },
     );
-    this.wss = new WebSocketServer({
-      noServer: true,
-      clientTracking: false,
-      WebSocket: FlushingWebSocket,
-      // Pings are counted against the message rate and answered by the dispatcher.
-      autoPong: false,
-      // No context takeover: a compressed connection then costs no zlib window between messages.
-      perMessageDeflate: options.perMessageDeflate
-        ? { serverNoContextTakeover: true, clientNoContextTakeover: true, threshold: 256 }
-        : false,
-      maxPayload: options.maxMessageSize,
-      closeTimeout: options.closeTimeout,
-      // Bound the receiver's memory for fragmented messages in line with the message size limit.
-      maxFragments: Math.max(16, Math.ceil(options.maxMessageSize / 64)),
-    } as WebSocket.ServerOptions);
+    this.wss = createWebSocketServer(options);
     const isAvailable = () => this.started && !this.shuttingDown;
     this.acceptor = new ConnectionAcceptor(
       options,
@@ -182,7 +183,6 @@ export class WsRoomsServer implements ConnectionHost {
         close: (connection, code, reason) => this.close(connection, code, reason),
       },
     );
-    const recovery = this.recovery;
     this.admission = new UpgradeAdmission(
       options,
       this.limiter,
@@ -195,7 +195,7 @@ export class WsRoomsServer implements ConnectionHost {
         resume:
           recovery === null
             ? undefined
-            : (request, owner) => recovery.resumeRequested(request, owner),
+            : (request, owner) => this.recovery!.resumeRequested(request, owner),
         accept: (...args) => this.acceptor.accept(...args),
       },
     );
@@ -427,85 +427,12 @@ export class WsRoomsServer implements ConnectionHost {
   // ---- wiring ----
 
   private runLocally(command: RemoteCommand): boolean | Promise<boolean> {
-    const connection = this.connections.get(command.connectionId);
-    if (connection === undefined) return false;
-    if (command.kind === 'takeover') {
-      if (this.recovery?.matchesTakeover(connection, command.token, command.owner) !== true) {
-        return false;
-      }
-      // The peer is gone (it is reconnecting): no close frame, and the session is kept for it.
-      const kept = this.closer.close(
-        connection,
-        1006,
-        'replaced by a resumed session',
-        'server',
-        true,
-      );
-      return kept === undefined ? true : kept.then(() => true);
-    }
-    if (command.kind === 'join') {
-      try {
-        void this.join(connection, command.room);
-      } catch (error) {
-        this.logger.warn(`remote join of ${connection.id} refused: ${(error as Error).message}`);
-      }
-    } else if (command.kind === 'leave') void this.leave(connection, command.room);
-    else this.close(connection, command.code, command.reason);
-    return true;
-  }
-
-  private recoveryStore: RecoveryStore | null = null;
-
-  private createRecovery(track: (result: unknown) => void): RecoveryExtension | null {
-    const recovery = this.options.recovery;
-    if (recovery === false) return null;
-    const shared = this.store.createRecoveryStore?.(recovery);
-    this.recoveryStore = shared ?? new RecoveryLog(recovery.windowMs, recovery.maxMessages);
-    // A shared log compares timestamps written by several machines: those need the wall clock.
-    const now = shared === undefined ? () => this.scheduler.now() : () => Date.now();
-    const budget = new SessionBudget(recovery, () => this.scheduler.now());
-    return new RecoveryExtension(this.recoveryStore, budget, {
-      membership: {
-        restore: (c, room) => this.membership.restore(c, room),
-        forget: (c, room) => this.membership.forget(c, room),
-      },
-      stats: this.stats,
-      maxBufferedBytes: this.options.maxBufferedBytes,
-      messagePrefix: this.options.prefix,
-      now,
-      hasConnection: (id) => this.connections.has(id),
-      command: (command) => this.command(command),
-      cutSlowConsumer: (connection, why) => this.closer.cutSlowConsumer(connection, why),
-      track,
-      failed: (what, error) => this.logger.error(`${what} failed: ${describeError(error)}`),
-      resumed: (connection, rooms, ready) => this.presence?.resumed(connection, rooms, ready),
+    return runCommandLocally(this.connections.get(command.connectionId), command, {
+      membership: this.membership,
+      closer: this.closer,
+      recovery: this.recovery,
+      logger: this.logger,
     });
-  }
-
-  private createPresence(track: (result: unknown) => void): PresenceExtension | null {
-    const presence = this.options.presence;
-    if (presence === false) return null;
-    const coordinator = new PresenceCoordinator(
-      new PresenceTracker(presence),
-      this.store.createPresenceStore?.() ?? new MemoryPresenceStore(),
-      {
-        toRoom: (room, payload, except) => {
-          const operator = this.broadcastFrom(except ?? undefined).to(room);
-          (except === null ? operator : operator.except(except)).emit(
-            ReservedEvent.Presence,
-            payload as unknown as EmitValue,
-          );
-        },
-        toConnection: (connectionId, payload) => {
-          const connection = this.connections.get(connectionId);
-          if (connection !== undefined && !connection.closed) {
-            connection.emit(ReservedEvent.Presence, payload as unknown as EmitValue);
-          }
-        },
-        failed: (error) => this.logger.error(`presence store failed: ${describeError(error)}`),
-      },
-    );
-    return new PresenceExtension(coordinator, track);
   }
 
   private readonly heartbeatActions = {
