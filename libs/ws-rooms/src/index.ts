@@ -15,6 +15,8 @@ export { WsRoomsGateway } from './gateway/decorators/ws-rooms-gateway.decorator'
 export type { WsRoomsGatewayOptions } from './gateway/decorators/ws-rooms-gateway.decorator';
 export { OnEvent, OnWsEvent } from './gateway/decorators/on-event.decorator';
 export { OnMessage } from './gateway/decorators/on-message.decorator';
+export { MessageIsBinary } from './gateway/decorators/message-is-binary.decorator';
+export { WsRoomsEndpoint } from './gateway/ws-rooms-endpoint';
 export type { OnWsConnection, OnWsDisconnect } from './interfaces/lifecycle-hooks.interface';
 export type {
   WsConnection,
@@ -24,8 +26,26 @@ export type {
 } from './interfaces/ws-connection.interface';
 export type {
   BroadcastOperator,
+  BroadcastRequestOptions,
   BroadcastRequestResult,
 } from './interfaces/broadcast-operator.interface';
+export type {
+  EventArgs,
+  EventName,
+  PrincipalOf,
+  RequestArgs,
+  RequestReply,
+  RequestsToClient,
+  RequestsToServer,
+  RequestValue,
+  ToClientEvents,
+  ToServerEvents,
+  UnknownEvents,
+  UnknownRequests,
+  UntypedEventMap,
+  WsEventMap,
+} from './interfaces/event-map.interface';
+export type { InboundValue, ServerEmitArgs } from './interfaces/ws-connection.interface';
 export type { EmitOptions, RequestOptions } from './interfaces/ws-connection.interface';
 export type { PresenceMember } from './store/presence-store.interface';
 export type { RecoveryOptions, PresenceOptions } from './options/ws-rooms-options.interface';

@@ -26,13 +26,21 @@ export {
   type WsRoomsServerErrorPayload,
 } from './client-errors';
 export type {
+  EventArgs,
   EventHandler,
   EventName,
+  RequestArgs,
   RequestHandler,
   RequestReply,
+  RequestsToClient,
+  RequestsToServer,
   RequestValue,
+  ToClientEvents,
+  ToServerEvents,
   UnknownEvents,
   UnknownRequests,
+  UntypedEventMap,
+  WsEventMap,
 } from './client-event-map';
 export {
   DEFAULT_CLIENT_OPTIONS,

@@ -10,13 +10,19 @@ import {
 } from './client-codec';
 import { WsRoomsClientError, WsRoomsClientErrorCode, WsRoomsServerError } from './client-errors';
 import type {
+  EventArgs,
   EventHandler,
   EventName,
+  RequestArgs,
   RequestHandler,
   RequestReply,
+  RequestsToClient,
+  RequestsToServer,
   RequestValue,
-  UnknownEvents,
-  UnknownRequests,
+  ToClientEvents,
+  ToServerEvents,
+  UntypedEventMap,
+  WsEventMap,
 } from './client-event-map';
 import {
   isRequestTimeout,
@@ -116,28 +122,28 @@ const MAX_CLOSE_REASON_BYTES = 123;
  * recovery.
  *
  * ```ts
- * interface ChatEvents { chat: string; join: { room: string } }
+ * interface ChatEvents {
+ *   toServer: { chat: string; join: { room: string }; typing: void };
+ *   toClient: { chat: string };
+ *   requestsToServer: { history(room: string): string[] };
+ * }
  * const client = new WsRoomsClient<ChatEvents>('wss://example.com/chat');
  * client.onConnect(() => client.emit('join', { room: 'lobby' })); // rooms are restored by the app
- * client.on('chat', (text) => console.log(text));
- * client.emit('chat', 'hello');
+ * client.on('chat', (text) => console.log(text)); // text: string
+ * client.emit('typing'); // a void event takes no value
+ * const lines = await client.request('history', 'lobby'); // lines: string[]
  * ```
  *
- * `Incoming` types the events the server sends (`on`, `once`); `Outgoing` the events the client
- * sends (`emit`), the same map by default; `Requests` the requests the client sends (`request`);
- * `ServerRequests` those the server sends and the client answers (`onRequest`). Without type
- * arguments any name goes and values are `unknown`.
+ * `Events` is the endpoint's event map ({@link WsEventMap}), the same type the gateway uses:
+ * `emit` takes its `toServer` events, `on`/`once`/`off` its `toClient` events, `request` its
+ * `requestsToServer` and `onRequest` its `requestsToClient`. Without a type argument, or for a
+ * section the map leaves out, any name goes and values are `unknown`.
  *
  * Errors never escape from socket callbacks: malformed server messages, listener exceptions and
  * reconnection failures are reported to {@link WsRoomsClient.onError}; errors the server reports
  * about this client's messages arrive at {@link WsRoomsClient.onServerError}.
  */
-export class WsRoomsClient<
-  Incoming extends object = UnknownEvents,
-  Outgoing extends object = Incoming,
-  Requests extends object = UnknownRequests,
-  ServerRequests extends object = UnknownRequests,
-> {
+export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
   private readonly options: ResolvedClientOptions;
   private readonly codec: ClientCodec;
   private readonly backoff: Backoff | null;
@@ -294,7 +300,10 @@ export class WsRoomsClient<
    * @returns a function that removes this handler.
    * @throws WsRoomsClientError `WS_ROOMS_INVALID_EVENT_NAME` for an invalid or reserved name.
    */
-  on<K extends EventName<Incoming>>(event: K, handler: EventHandler<Incoming[K]>): Unsubscribe {
+  on<K extends EventName<ToClientEvents<Events>>>(
+    event: K,
+    handler: EventHandler<ToClientEvents<Events>[K]>,
+  ): Unsubscribe {
     assertUserEventName(event);
     let handlers = this.eventHandlers.get(event);
     if (handlers === undefined) {
@@ -308,7 +317,10 @@ export class WsRoomsClient<
    * Listens to the next occurrence of an event only.
    * @returns a function that removes the handler before it ran.
    */
-  once<K extends EventName<Incoming>>(event: K, handler: EventHandler<Incoming[K]>): Unsubscribe {
+  once<K extends EventName<ToClientEvents<Events>>>(
+    event: K,
+    handler: EventHandler<ToClientEvents<Events>[K]>,
+  ): Unsubscribe {
     const unsubscribe = this.on(event, (value) => {
       unsubscribe();
       handler(value);
@@ -321,7 +333,10 @@ export class WsRoomsClient<
    * `handler` is omitted. Handlers registered with `once` are removed through the function `once`
    * returned.
    */
-  off<K extends EventName<Incoming>>(event: K, handler?: EventHandler<Incoming[K]>): void {
+  off<K extends EventName<ToClientEvents<Events>>>(
+    event: K,
+    handler?: EventHandler<ToClientEvents<Events>[K]>,
+  ): void {
     const handlers = this.eventHandlers.get(event);
     if (handlers === undefined) return;
     if (handler === undefined) handlers.clear();
@@ -331,15 +346,19 @@ export class WsRoomsClient<
 
   /**
    * Sends an event. The type digit follows from the value (string 0, safe integer 1, boolean 2,
-   * bytes 3 as a binary frame, anything else 4 as JSON). While the connection is not open the
+   * bytes 3 as a binary frame, anything else 4 as JSON); an event whose map type is `void` is sent
+   * without a value (JSON `null`). While the connection is not open the
    * message waits in the send buffer and goes out, in order, once it opens.
    * @throws WsRoomsClientError `WS_ROOMS_INVALID_EVENT_NAME` for an invalid or reserved name;
    *   `WS_ROOMS_INVALID_PAYLOAD` for a value JSON cannot encode; `WS_ROOMS_CLIENT_BUFFER_FULL` when
    *   not open, the buffer is full and the policy is `'reject'`.
    */
-  emit<K extends EventName<Outgoing>>(event: K, value: Outgoing[K]): void {
+  emit<K extends EventName<ToServerEvents<Events>>>(
+    event: K,
+    ...args: EventArgs<ToServerEvents<Events>[K]>
+  ): void {
     assertUserEventName(event);
-    this.send(this.codec.encode(event, value));
+    this.send(this.codec.encode(event, args[0]));
   }
 
   /**
@@ -374,11 +393,11 @@ export class WsRoomsClient<
    *   `WS_ROOMS_INVALID_EVENT_NAME`, `WS_ROOMS_INVALID_PAYLOAD`, `WS_ROOMS_CLIENT_INVALID_ARGUMENT`
    *   (a bad `timeout`) for invalid arguments.
    */
-  request<K extends EventName<Requests>>(
+  request<K extends EventName<RequestsToServer<Events>>>(
     event: K,
-    value: RequestValue<Requests, K>,
-    options: RequestOptions = {},
-  ): Promise<RequestReply<Requests, K>> {
+    ...args: RequestArgs<RequestsToServer<Events>, K, RequestOptions>
+  ): Promise<RequestReply<RequestsToServer<Events>, K>> {
+    const [value, options = {}] = args as [unknown, RequestOptions | undefined];
     let request: PendingRequest;
     let timeout: number;
     try {
@@ -415,7 +434,7 @@ export class WsRoomsClient<
         this.requests.fail(request, error as Error);
       }
     }
-    return reply as Promise<RequestReply<Requests, K>>;
+    return reply as Promise<RequestReply<RequestsToServer<Events>, K>>;
   }
 
   /**
@@ -430,9 +449,12 @@ export class WsRoomsClient<
    * @returns a function that removes this handler.
    * @throws WsRoomsClientError `WS_ROOMS_INVALID_EVENT_NAME` for an invalid or reserved name.
    */
-  onRequest<K extends EventName<ServerRequests>>(
+  onRequest<K extends EventName<RequestsToClient<Events>>>(
     event: K,
-    handler: RequestHandler<RequestValue<ServerRequests, K>, RequestReply<ServerRequests, K>>,
+    handler: RequestHandler<
+      RequestValue<RequestsToClient<Events>, K>,
+      RequestReply<RequestsToClient<Events>, K>
+    >,
   ): Unsubscribe {
     assertUserEventName(event);
     return this.requestHandlers.set(event, handler as RawRequestHandler);

@@ -1,6 +1,17 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { DecodedValue, EmitValue } from '../protocol/message-codec';
+import type { DecodedValue } from '../protocol/message-codec';
 import type { BroadcastOperator } from './broadcast-operator.interface';
+import type {
+  EventArgs,
+  EventName,
+  RequestArgs,
+  RequestReply,
+  RequestsToClient,
+  ToClientEvents,
+  ToServerEvents,
+  UntypedEventMap,
+  WsEventMap,
+} from './event-map.interface';
 import type { Target } from './targets';
 
 /** The part of the upgrade request a connection keeps. */
@@ -42,12 +53,31 @@ export interface RequestOptions {
 export type ConnectionEventListener = (value: DecodedValue) => void;
 
 /**
+ * The value a gateway receives for an event of the client: the map's type, or the decoded value
+ * (`DecodedValue`) for an untyped event.
+ */
+export type InboundValue<Value> = unknown extends Value ? DecodedValue : Value;
+
+/** The arguments after the name of a server-side `emit`: the value (see `EventArgs`), then options. */
+export type ServerEmitArgs<Value> = [...EventArgs<Value>, options?: EmitOptions];
+
+/**
  * One live websocket connection (Iris' `Connection`). Handlers receive it through
- * `@ConnectedSocket()`; services find it by id. `TData` types the per-connection store.
+ * `@ConnectedSocket()`; services find it by id.
+ *
+ * - `TData` types the per-connection store (`data`);
+ * - `TPrincipal` the principal `authenticate` accepted the connection with (see `PrincipalOf`);
+ * - `TEvents` the endpoint's {@link WsEventMap}: `emit` and `to(...)` take its `toClient` events,
+ *   `request` its `requestsToClient`, `on` listens to its `toServer` events.
+ *
+ * Declare the connection type of an endpoint once and annotate handlers with it:
+ * `type ChatConnection = WsConnection<ChatData, User, ChatEvents>`. Every parameter has a default, so
+ * `WsConnection` alone is the untyped connection (any name, any value).
  */
 export interface WsConnection<
   TData extends object = Record<string, unknown>,
   TPrincipal = unknown,
+  TEvents extends WsEventMap = UntypedEventMap,
 > {
   /** The connection's id; also the name of a room whose only member is this connection. */
   readonly id: string;
@@ -75,26 +105,32 @@ export interface WsConnection<
   readonly recovered: boolean;
   /** True until the connection starts closing. */
   readonly isOpen: boolean;
-  /** Sends an event message to this connection only (`to(ownId).emit`). */
-  emit(event: string, value?: EmitValue, options?: EmitOptions): void;
+  /**
+   * Sends an event message to this connection only (`to(ownId).emit`). The value may be left out for
+   * an event whose map type is `void`.
+   */
+  emit<K extends EventName<ToClientEvents<TEvents>>>(
+    event: K,
+    ...args: ServerEmitArgs<ToClientEvents<TEvents>[K]>
+  ): void;
   /** Sends a native message to this connection only. */
   emitMessage(data: string | Uint8Array, options?: EmitOptions): void;
   /**
    * Sends a request to the client and resolves with its handler's reply (ws-rooms' modern client
-   * answers `ws-rooms:req`; the original Iris client does not, so the request times out).
+   * answers `ws-rooms:req`; the original Iris client does not, so the request times out). Value and
+   * reply are typed by the map's `requestsToClient`.
    * @throws WsRoomsError `WS_ROOMS_REQUEST_TIMEOUT`, `WS_ROOMS_NO_HANDLER`, `WS_ROOMS_REQUEST_ABORTED`,
    *   or the client handler's error code (as a rejection).
    */
-  request<TReply = unknown>(
-    event: string,
-    value?: EmitValue,
-    options?: RequestOptions,
-  ): Promise<TReply>;
+  request<K extends EventName<RequestsToClient<TEvents>>>(
+    event: K,
+    ...args: RequestArgs<RequestsToClient<TEvents>, K, RequestOptions>
+  ): Promise<RequestReply<RequestsToClient<TEvents>, K>>;
   /**
    * Starts a broadcast from this connection: `to(room)` reaches every member of the room, this
    * connection included if it is one; `to(NotMe)` everyone else; `to(All)` everyone.
    */
-  to(target: Target): BroadcastOperator;
+  to(target: Target): BroadcastOperator<TEvents>;
   /** Joins a room (idempotent). Local membership applies at once; the promise settles when the store has it. */
   join(room: string): Promise<void>;
   /** Leaves a room (a no-op when not a member). */
@@ -108,8 +144,14 @@ export interface WsConnection<
    * @param code 1000 (default) or an application code 3000–4999.
    */
   disconnect(code?: number, reason?: string): void;
-  /** Registers a listener for one event on this connection only (Iris' `c.On`). Returns a remover. */
-  on(event: string, listener: ConnectionEventListener): () => void;
+  /**
+   * Registers a listener for one of the client's events on this connection only (Iris' `c.On`).
+   * Returns a remover.
+   */
+  on<K extends EventName<ToServerEvents<TEvents>>>(
+    event: K,
+    listener: (value: InboundValue<ToServerEvents<TEvents>[K]>) => void,
+  ): () => void;
   /** Registers a listener for native messages on this connection only (Iris' `c.OnMessage`). */
   onMessage(listener: (data: Buffer) => void): () => void;
   /** Registers a disconnect listener on this connection only (Iris' `c.OnDisconnect`). */

@@ -1,3 +1,4 @@
+import type { UntypedEventMap, WsEventMap } from '../interfaces/event-map.interface';
 import type { WsConnection } from '../interfaces/ws-connection.interface';
 import type { WsRoomsServer } from '../server/ws-rooms.server';
 import type { WsRoomsStats } from '../server/server-stats';
@@ -7,14 +8,20 @@ import { snapshotStats } from '../observability/stats-snapshot';
  * Connections of one endpoint: look one up by id, iterate, count, disconnect. Lookups see this
  * node's connections; `disconnect` and `countAll` reach every node of a multi-node setup. Inject it
  * as `ConnectionsService` (default endpoint) or with `@InjectConnections(name)`.
+ *
+ * `TEvents` is the endpoint's {@link WsEventMap}: the connections it hands out are typed with it
+ * (untyped by default); a compile-time view of the same instance.
  */
-export class ConnectionsService {
+export class ConnectionsService<TEvents extends WsEventMap = UntypedEventMap> {
   /** @internal created by WsRoomsModule */
   constructor(private readonly server: WsRoomsServer) {}
 
-  /** The local connection with this id. */
-  get<TData extends object = Record<string, unknown>>(id: string): WsConnection<TData> | undefined {
-    return this.server.getConnection(id) as WsConnection<TData> | undefined;
+  /** The local connection with this id; `TData` and `TPrincipal` type its `data` and `principal`. */
+  get<TData extends object = Record<string, unknown>, TPrincipal = unknown>(
+    id: string,
+  ): WsConnection<TData, TPrincipal, TEvents> | undefined {
+    return this.server.getConnection(id) as WsConnection | undefined as
+      WsConnection<TData, TPrincipal, TEvents> | undefined;
   }
 
   /** True when a connection with this id is on this node. */
@@ -33,11 +40,14 @@ export class ConnectionsService {
   }
 
   /** Every connection on this node. */
-  values(): IterableIterator<WsConnection> {
-    return this.server.localConnections();
+  values(): IterableIterator<WsConnection<Record<string, unknown>, unknown, TEvents>> {
+    return this.server.localConnections() as IterableIterator<WsConnection> as IterableIterator<
+      WsConnection<Record<string, unknown>, unknown, TEvents>
+    >;
   }
 
-  [Symbol.iterator](): IterableIterator<WsConnection> {
+  /** Iterates over every connection on this node (`for (const c of connections)`). */
+  [Symbol.iterator](): IterableIterator<WsConnection<Record<string, unknown>, unknown, TEvents>> {
     return this.values();
   }
 

@@ -1,6 +1,12 @@
 import type { BroadcastOperator } from '../interfaces/broadcast-operator.interface';
+import type {
+  EventArgs,
+  EventName,
+  ToClientEvents,
+  UntypedEventMap,
+  WsEventMap,
+} from '../interfaces/event-map.interface';
 import { NotMe, type Target } from '../interfaces/targets';
-import type { EmitValue } from '../protocol/message-codec';
 import type { PresenceMember } from '../server/presence-tracker';
 import type { WsRoomsServer } from '../server/ws-rooms.server';
 import type { ClusterQueryResult } from '../store/room-store.interface';
@@ -9,29 +15,36 @@ import type { ClusterQueryResult } from '../store/room-store.interface';
  * Rooms of one endpoint, from anywhere in the app (an HTTP controller, a queue consumer):
  * broadcast to a room, a connection or everyone, move any connection in or out of rooms, and ask
  * who is where. Inject it as `RoomsService` (default endpoint) or with `@InjectRooms(name)`.
+ *
+ * `TEvents` is the endpoint's {@link WsEventMap}: `constructor(rooms: RoomsService<ChatEvents>)`
+ * checks `emit` and `to(...).emit` against its `toClient` events (untyped by default). The type
+ * argument is a compile-time view only: the injected instance is the same.
  */
-export class RoomsService {
+export class RoomsService<TEvents extends WsEventMap = UntypedEventMap> {
   /** @internal created by WsRoomsModule */
   constructor(private readonly server: WsRoomsServer) {}
 
   /** Starts a broadcast: `to(room)`, `to(connectionId)` or `to(All)`. `NotMe` needs a sender: use `connection.to`. */
-  to(target: Target): BroadcastOperator {
+  to(target: Target): BroadcastOperator<TEvents> {
     if (target === NotMe) {
       throw new TypeError(
         'RoomsService.to(NotMe): there is no sender here; use connection.to(NotMe) or to(All).except(id)',
       );
     }
-    return this.server.broadcastFrom(undefined).to(target);
+    return this.untyped(target);
   }
 
   /** Same as {@link RoomsService.to}. */
-  in(target: Target): BroadcastOperator {
+  in(target: Target): BroadcastOperator<TEvents> {
     return this.to(target);
   }
 
-  /** Sends an event to every connection of the endpoint. */
-  emit(event: string, value?: EmitValue): void {
-    this.server.broadcastFrom(undefined).to('').emit(event, value);
+  /** Sends an event to every connection of the endpoint (without a value for a `void` event). */
+  emit<K extends EventName<ToClientEvents<TEvents>>>(
+    event: K,
+    ...args: EventArgs<ToClientEvents<TEvents>[K]>
+  ): void {
+    this.untyped('').emit(event, ...args);
   }
 
   /** Adds a connection to a room, wherever it is connected. Resolves false when no such connection exists. */
@@ -95,5 +108,15 @@ export class RoomsService {
   /** {@link RoomsService.rooms} with the `partial` flag. */
   roomsDetailed(): Promise<ClusterQueryResult<string[]>> {
     return this.server.store.rooms();
+  }
+
+  /**
+   * The server's operator seen through this service's map: the map only narrows what callers may
+   * pass, and the server encodes any value by its runtime type.
+   */
+  private untyped(target: Target): BroadcastOperator<TEvents> {
+    return this.server
+      .broadcastFrom(undefined)
+      .to(target) as BroadcastOperator<WsEventMap> as BroadcastOperator<TEvents>;
   }
 }
