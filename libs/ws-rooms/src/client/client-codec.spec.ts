@@ -151,6 +151,19 @@ describe('ClientCodec', () => {
     });
   });
 
+  describe('hostile payloads cost time linear in their length', () => {
+    it('a type-1 payload of 65,000 digits followed by a letter (the former pattern took seconds)', () => {
+      const message = `${PREFIX}n;1;${'1'.repeat(65_000)}x`;
+      const start = performance.now();
+      expect(codec.decode(message)).toMatchObject({
+        kind: 'malformed',
+        error: { code: WsRoomsClientErrorCode.InvalidPayload },
+      });
+      expect(codec.decode(utf8(message))).toMatchObject({ kind: 'malformed' });
+      expect(performance.now() - start).toBeLessThan(100);
+    });
+  });
+
   describe('a custom prefix', () => {
     const legacy = new ClientCodec('go-websocket-message:');
 

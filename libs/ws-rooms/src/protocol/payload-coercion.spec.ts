@@ -69,6 +69,18 @@ describe('coercePayload', () => {
       );
     });
 
+    it('refuses 65,000 digits followed by a letter in linear time (the former pattern took seconds)', () => {
+      const hostile = '1'.repeat(65_000) + 'x';
+      const start = performance.now();
+      expect(thrownBy(() => coercePayload(hostile, Number)).code).toBe(
+        WsRoomsErrorCode.PayloadConversion,
+      );
+      expect(thrownBy(() => coercePayload(Buffer.from(hostile), Number)).code).toBe(
+        WsRoomsErrorCode.PayloadConversion,
+      );
+      expect(performance.now() - start).toBeLessThan(100);
+    });
+
     it('shortens a long value in the message to 64 characters', () => {
       const message = thrownBy(() => coercePayload('x'.repeat(100), Number)).message;
       const shown = message.slice('payload '.length, message.indexOf(' cannot'));

@@ -1,7 +1,7 @@
 import { WsRoomsErrorCode } from '../errors/error-codes';
 import { WsRoomsError } from '../errors/ws-rooms.error';
 import type { DecodedValue } from './message-codec';
-import { DECIMAL_NUMBER, parseBooleanText } from './payload-text';
+import { isDecimalText, parseBooleanText } from './payload-text';
 
 /**
  * Converts a decoded payload to the type a handler declares for its `@MessageBody()` (read from
@@ -37,7 +37,7 @@ function toNumber(value: DecodedValue): number {
 
 /** Decimal text whose value is finite: `1e999` would become Infinity, which no payload type carries. */
 function isFiniteDecimal(text: string): boolean {
-  return DECIMAL_NUMBER.test(text) && Number.isFinite(Number(text));
+  return isDecimalText(text) && Number.isFinite(Number(text));
 }
 
 function toBoolean(value: DecodedValue): boolean {
