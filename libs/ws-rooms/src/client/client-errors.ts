@@ -12,6 +12,10 @@ export const WsRoomsClientErrorCode = {
   UnknownPayloadType: WsRoomsErrorCode.UnknownPayloadType,
   /** A payload does not parse for its type digit, or a value cannot be encoded as JSON. */
   InvalidPayload: WsRoomsErrorCode.InvalidPayload,
+  /** A JSON payload nested deeper than the codec's `maxJsonDepth`. */
+  JsonTooDeep: WsRoomsErrorCode.JsonTooDeep,
+  /** A JSON payload over the codec's `maxJsonValues`, or with a string over `maxJsonStringLength`. */
+  JsonTooLarge: WsRoomsErrorCode.JsonTooLarge,
   /** An event name that is empty, contains `;`, or is reserved (`ws-rooms:`) for the library. */
   InvalidEventName: WsRoomsErrorCode.InvalidEventName,
   /** `emit` while not open with a full send buffer and the `'reject'` policy. */
@@ -44,6 +48,12 @@ export const WsRoomsClientErrorCode = {
   RequestAborted: 'WS_ROOMS_CLIENT_REQUEST_ABORTED',
   /** `request()` while the client is `'closed'` (before `connect()`, after `close()` or giving up). */
   NotConnected: 'WS_ROOMS_CLIENT_NOT_CONNECTED',
+  /**
+   * The client asked for recovery, but the server opened the connection without a session (its
+   * `recovery` option is off, or it is not a ws-rooms server): the connection works, without an `id`
+   * and without recovery. Reported once per connection; see the `sessionTimeout` option.
+   */
+  NoSession: 'WS_ROOMS_CLIENT_NO_SESSION',
 } as const;
 
 /** One of the values of {@link WsRoomsClientErrorCode}. */

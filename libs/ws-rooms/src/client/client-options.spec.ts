@@ -17,6 +17,7 @@ describe('client options', () => {
       sendBufferPolicy: 'drop-oldest',
       requestTimeout: 10_000,
       recovery: false,
+      sessionTimeout: 5000,
     });
     expect(DEFAULT_RECONNECT_OPTIONS).toEqual({
       initialDelay: 100,
@@ -52,6 +53,15 @@ describe('client options', () => {
     const timers = resolveClientOptions({ WebSocket, timers: { random } }).timers;
     expect(timers.random).toBe(random);
     expect(typeof timers.setTimeout).toBe('function');
+  });
+
+  it('checks sessionTimeout', () => {
+    expect(resolveClientOptions({ WebSocket, sessionTimeout: 250 }).sessionTimeout).toBe(250);
+    for (const sessionTimeout of [0, -5, NaN, Infinity, 2 ** 31, '5']) {
+      expect(() =>
+        resolveClientOptions({ WebSocket, sessionTimeout: sessionTimeout as number }),
+      ).toThrow(/^Invalid option sessionTimeout: .* \(expected a number > 0 and <= 2147483647\)$/);
+    }
   });
 
   it('checks requestTimeout and recovery', () => {

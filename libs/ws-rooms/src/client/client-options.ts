@@ -80,6 +80,16 @@ export interface WsRoomsClientOptions {
    * @default false
    */
   readonly recovery?: boolean;
+  /**
+   * With `recovery`: how long, in ms, the client waits after the socket opened for the server's
+   * session (`ws-rooms:session`, the first message of a server with recovery on) before it treats
+   * the connection as one without recovery. The client is `'open'`, `onConnect` runs and `id` is
+   * known only once the session arrived, so that they describe the connection the server assigned.
+   * A server whose recovery is off sends no session: the first other message it sends ends the
+   * wait at once, and otherwise this timeout does; both report `WS_ROOMS_CLIENT_NO_SESSION`.
+   * @default 5000
+   */
+  readonly sessionTimeout?: number;
   /** The clock (for tests). @default the global timers and `Math.random` */
   readonly timers?: Partial<ClientTimers>;
 }
@@ -99,6 +109,7 @@ export interface ResolvedClientOptions {
   readonly sendBufferPolicy: SendBufferPolicy;
   readonly requestTimeout: number;
   readonly recovery: boolean;
+  readonly sessionTimeout: number;
   readonly timers: ClientTimers;
 }
 
@@ -121,6 +132,7 @@ export const DEFAULT_CLIENT_OPTIONS = Object.freeze({
   sendBufferPolicy: 'drop-oldest' as SendBufferPolicy,
   requestTimeout: 10_000,
   recovery: false,
+  sessionTimeout: 5000,
 });
 
 /** The longest timer delay JavaScript engines honour (2^31 - 1 ms); longer ones fire at once. */
@@ -156,6 +168,10 @@ export function resolveClientOptions(options: WsRoomsClientOptions = {}): Resolv
   }
   const recovery = options.recovery ?? DEFAULT_CLIENT_OPTIONS.recovery;
   if (typeof recovery !== 'boolean') invalid('recovery', recovery, 'a boolean');
+  const sessionTimeout = options.sessionTimeout ?? DEFAULT_CLIENT_OPTIONS.sessionTimeout;
+  if (!isRequestTimeout(sessionTimeout)) {
+    invalid('sessionTimeout', sessionTimeout, `a number > 0 and <= ${MAX_TIMER_DELAY}`);
+  }
   return {
     prefix,
     autoConnect: options.autoConnect ?? DEFAULT_CLIENT_OPTIONS.autoConnect,
@@ -166,6 +182,7 @@ export function resolveClientOptions(options: WsRoomsClientOptions = {}): Resolv
     sendBufferPolicy,
     requestTimeout,
     recovery,
+    sessionTimeout,
     timers: { ...globalTimers, ...options.timers },
   };
 }

@@ -1069,6 +1069,7 @@ describe('WsRoomsClient recovery', () => {
 
   it('reports a malformed wrapper and malformed inner messages', () => {
     const { kit, errors } = recovering();
+    kit.last.receive(session({ id: 'me', token: 'tok', offset: 0, recovered: false }));
     kit.last.receive(wrapped(0, `${P}said;0;x`));
     kit.last.receive(`${P}ws-rooms:m;0;abc`);
     kit.last.receive(wrapped(5, `${P}said;9;x`));

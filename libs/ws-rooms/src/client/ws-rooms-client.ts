@@ -1,4 +1,3 @@
-import { WsRoomsErrorCode } from '../errors/error-codes';
 import { ReservedEvent } from '../protocol/protocol.constants';
 import { Backoff } from './backoff';
 import {
@@ -41,16 +40,13 @@ import {
 import { isRetryableHandshakeStatus, type CloseDetails } from './reconnect-policy';
 import { unwrapMessage } from './recovery-envelope';
 import { RecoverySession, type RecoveryResult } from './recovery-session';
-import {
-  errorReplyPayload,
-  parseReplyEnvelope,
-  parseRequestEnvelope,
-  requestPayload,
-} from './request-envelope';
+import { OneShotTimer } from './one-shot-timer';
+import { parseReplyEnvelope, requestPayload } from './request-envelope';
 import { RequestHandlerRegistry, type RawRequestHandler } from './request-handlers';
 import { PendingRequest, RequestTracker } from './request-tracker';
 import { ReservedEventRouter } from './reserved-event-router';
 import { SendBuffer } from './send-buffer';
+import { ServerRequestResponder } from './server-request-responder';
 import { resolveSocketUrl } from './socket-url';
 import {
   ReadyState,
@@ -100,7 +96,11 @@ type Outbound = SocketData | PendingRequest;
 interface Attempt {
   readonly socket: WebSocketLike;
   opened: boolean;
-  /** `onConnect` listeners heard of it: `onDisconnect` listeners must hear of its end. */
+  /**
+   * The connection is ready (the client is `'open'`): its socket opened and, with recovery, the
+   * server's session arrived. `onConnect` listeners heard of it, so `onDisconnect` listeners must
+   * hear of its end.
+   */
   announced: boolean;
   handshakeStatus?: number;
 }
@@ -150,6 +150,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
   private readonly sendBuffer: SendBuffer<Outbound>;
   private readonly requests: RequestTracker;
   private readonly requestHandlers = new RequestHandlerRegistry();
+  private readonly responder: ServerRequestResponder;
   /** The recovery state; null when the `recovery` option is off. */
   private readonly session: RecoverySession | null;
   private readonly presenceView = new PresenceView();
@@ -167,8 +168,11 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
 
   private currentState: ClientState = 'closed';
   private attempt: Attempt | null = null;
-  private retryTimer: { handle: unknown } | null = null;
-  private stableTimer: { handle: unknown } | null = null;
+  private readonly retryTimer: OneShotTimer;
+  /** Only bookkeeping (see `resetAfter`): it must not keep a Node process alive on its own. */
+  private readonly stableTimer: OneShotTimer;
+  /** With recovery: bounds the wait for the server's session after the socket opened. */
+  private readonly sessionTimer: OneShotTimer;
   /** Consecutive attempts that ended before their socket opened. */
   private failedAttempts = 0;
 
@@ -184,6 +188,10 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
   ) {
     this.options = resolveClientOptions(options);
     this.codec = new ClientCodec(this.options.prefix);
+    this.responder = new ServerRequestResponder(this.requestHandlers, this.codec);
+    this.retryTimer = new OneShotTimer(this.options.timers);
+    this.stableTimer = new OneShotTimer(this.options.timers, true);
+    this.sessionTimer = new OneShotTimer(this.options.timers);
     const reconnect = this.options.reconnect;
     this.backoff =
       reconnect === null ? null : new Backoff({ ...reconnect, random: this.options.timers.random });
@@ -214,9 +222,11 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
 
   /**
    * The connection id the server assigned, which is also the name of the room that reaches only this
-   * client. Known only with the `recovery` option (the server tells it in `ws-rooms:session`);
-   * `undefined` before the first session and without recovery. After a recovery it is unchanged;
-   * after a failed one it is the new id.
+   * client. Known with the `recovery` option (the server tells it in `ws-rooms:session`, and the
+   * client is `'open'` only once it arrived, so `onConnect` listeners already see it): after a
+   * recovery it is unchanged, after a failed one it is the new id. While reconnecting it is still the
+   * previous id (the one the client tries to resume). `undefined` before the first session, without
+   * recovery, and against a server without recovery.
    */
   get id(): string | undefined {
     return this.session?.id;
@@ -239,7 +249,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
   connect(): void {
     if (this.attempt !== null) return;
     if (this.currentState === 'reconnecting') {
-      this.clearRetryTimer();
+      this.retryTimer.clear();
       this.openSocket();
       return;
     }
@@ -273,8 +283,9 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
         `Invalid close reason: longer than ${MAX_CLOSE_REASON_BYTES} bytes of UTF-8`,
       );
     }
-    this.clearRetryTimer();
-    this.clearStableTimer();
+    this.retryTimer.clear();
+    this.stableTimer.clear();
+    this.sessionTimer.clear();
     const attempt = this.attempt;
     this.attempt = null;
     if (attempt !== null) {
@@ -474,7 +485,8 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
 
   /**
    * With the `recovery` option: listens to the outcome of each (re)connection's session, which the
-   * server announces before any other message (`onConnect` fires earlier, at `open`).
+   * server announces before any other message (`onConnect` listeners run just before; messages sent
+   * from either go out before those buffered while offline).
    * - `status: 'fresh'` (first connection): join rooms and load state here;
    * - `'recovered'`: same id, the rooms are back and the missed room messages follow, each once and
    *   in order, before live ones: nothing to do;
@@ -498,11 +510,12 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
   }
 
   /**
-   * Listens to the socket opening. It fires on **every** (re)connect, so this is where an app
-   * restores its server-side state, which a new connection does not have: rooms are server-side, so
-   * emit your join events here. Messages sent from this listener go out before the messages
-   * buffered while offline. With the `recovery` option, rejoin in `onRecovery` instead (when
-   * `recovered` is false): a recovered connection already has its rooms back.
+   * Listens to the connection becoming ready (`'open'`). It fires on **every** (re)connect, so this
+   * is where an app restores its server-side state, which a new connection does not have: rooms are
+   * server-side, so emit your join events here. Messages sent from this listener go out before the
+   * messages buffered while offline. With the `recovery` option it fires once the server's session
+   * arrived (so `id` is the connection's), just before `onRecovery`; rejoin in `onRecovery` then
+   * (when `recovered` is false): a recovered connection already has its rooms back.
    */
   onConnect(listener: () => void): Unsubscribe {
     return this.connectListeners.add(listener);
@@ -582,17 +595,54 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
     attempt.opened = true;
     this.failedAttempts = 0;
     this.startStableTimer();
+    if (this.session === null) {
+      this.announce(attempt);
+      return;
+    }
+    // The id, and whether the rooms are back, come with the session: the first message of a server
+    // with recovery on. Until then the connection is not ready and sends go to the buffer.
+    this.sessionTimer.start(this.options.sessionTimeout, () => this.noSession(attempt));
+  }
+
+  /**
+   * The connection is ready: the client is `'open'`, `onConnect` listeners run, then `then` (the
+   * recovery listeners), then the messages buffered meanwhile go out, after what those sent.
+   */
+  private announce(attempt: Attempt, then?: () => void): void {
+    this.sessionTimer.clear();
     this.setState('open');
     // A state listener may have closed the client already; then there is no connection to announce.
     if (attempt !== this.attempt) return;
     attempt.announced = true;
     this.connectListeners.emit(this.reportListenerError);
+    then?.();
     this.flush(attempt);
+  }
+
+  /** A server that answered recovery with no session (its recovery is off): ready without one. */
+  private noSession(attempt: Attempt): void {
+    if (attempt !== this.attempt || attempt.announced) return;
+    this.announce(attempt);
+    this.reportError(
+      new WsRoomsClientError(
+        WsRoomsClientErrorCode.NoSession,
+        'The server opened the connection without a recovery session (is its recovery option ' +
+          'on?): connected without an id and without recovery',
+      ),
+    );
   }
 
   private handleMessage(attempt: Attempt, data: unknown): void {
     if (attempt !== this.attempt) return;
     const parsed = this.codec.parse(data);
+    // With recovery the session comes first: any other message means that none is coming.
+    if (
+      !attempt.announced &&
+      !(parsed.kind === 'event' && parsed.event === ReservedEvent.Session)
+    ) {
+      this.noSession(attempt);
+      if (attempt !== this.attempt) return;
+    }
     if (parsed.kind === 'event' && parsed.event === ReservedEvent.Message) {
       this.receiveWrapped(parsed);
       return;
@@ -642,7 +692,8 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
     if (attempt !== this.attempt) return;
     this.attempt = null;
     detach(attempt.socket);
-    this.clearStableTimer();
+    this.stableTimer.clear();
+    this.sessionTimer.clear();
     this.requests.abortCarried(
       attempt,
       new WsRoomsClientError(
@@ -739,42 +790,13 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
   }
 
   private scheduleRetry(): void {
-    const delay = (this.backoff as Backoff).next();
-    const timer = {
-      handle: this.options.timers.setTimeout(() => {
-        if (this.retryTimer !== timer) return;
-        this.retryTimer = null;
-        this.openSocket();
-      }, delay),
-    };
-    this.retryTimer = timer;
-  }
-
-  private clearRetryTimer(): void {
-    if (this.retryTimer === null) return;
-    this.options.timers.clearTimeout(this.retryTimer.handle);
-    this.retryTimer = null;
+    this.retryTimer.start((this.backoff as Backoff).next(), () => this.openSocket());
   }
 
   private startStableTimer(): void {
     const reconnect = this.options.reconnect;
     if (reconnect === null) return;
-    const timer = {
-      handle: this.options.timers.setTimeout(() => {
-        if (this.stableTimer !== timer) return;
-        this.stableTimer = null;
-        this.backoff?.reset();
-      }, reconnect.resetAfter),
-    };
-    // This timer only bookkeeps; it must not keep a Node process alive on its own.
-    (timer.handle as { unref?: () => void } | null)?.unref?.();
-    this.stableTimer = timer;
-  }
-
-  private clearStableTimer(): void {
-    if (this.stableTimer === null) return;
-    this.options.timers.clearTimeout(this.stableTimer.handle);
-    this.stableTimer = null;
+    this.stableTimer.start(reconnect.resetAfter, () => this.backoff?.reset());
   }
 
   private send(data: SocketData): void {
@@ -783,10 +805,10 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
     else this.buffer(data);
   }
 
-  /** The current attempt when its socket is open (a message can go out now), else null. */
+  /** The current attempt when it is ready and its socket open (a message can go out now). */
   private openAttempt(): Attempt | null {
     const attempt = this.attempt;
-    return attempt !== null && attempt.opened && attempt.socket.readyState === ReadyState.Open
+    return attempt !== null && attempt.announced && attempt.socket.readyState === ReadyState.Open
       ? attempt
       : null;
   }
@@ -856,55 +878,33 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
   /** A server-to-client request: answered on the connection it came from, if still open then. */
   private receiveRequest(value: ClientDecodedValue): void {
     const attempt = this.attempt as Attempt;
-    const request = parseRequestEnvelope(value);
-    if (request === undefined) {
+    const answered = this.responder.respond(value, (data) => {
+      if (attempt === this.attempt && attempt.socket.readyState === ReadyState.Open) {
+        attempt.socket.send(data);
+      }
+    });
+    if (!answered) {
       this.invalidReserved(
         ReservedEvent.Request,
         'a request envelope { id, event, value | bytes }',
       );
-      return;
     }
-    if ('invalid' in request) {
-      this.sendReply(
-        attempt,
-        request.id,
-        errorReplyPayload(request.id, {
-          code: WsRoomsErrorCode.InvalidReservedMessage,
-          message: request.invalid,
-        }),
-      );
-      return;
-    }
-    void this.requestHandlers
-      .answer(request)
-      .then((payload) => this.sendReply(attempt, request.id, payload));
   }
 
-  private sendReply(attempt: Attempt, id: number, payload: Record<string, unknown>): void {
-    if (attempt !== this.attempt || attempt.socket.readyState !== ReadyState.Open) return;
-    let data: SocketData;
-    try {
-      data = this.codec.encode(ReservedEvent.Reply, payload);
-    } catch (error) {
-      data = this.codec.encode(
-        ReservedEvent.Reply,
-        errorReplyPayload(id, {
-          code: WsRoomsClientErrorCode.InvalidPayload,
-          message: `the reply cannot be encoded as JSON (${(error as Error)?.message})`,
-        }),
-      );
-    }
-    attempt.socket.send(data);
-  }
-
+  /** The server's session: the connection is ready once it is applied (see `announce`). */
   private receiveSession(value: ClientDecodedValue): void {
+    const attempt = this.attempt as Attempt;
     const result = (this.session as RecoverySession).apply(value);
     if (result === undefined) {
+      // A session came, unreadable: the connection still works, without what it would have said.
+      if (!attempt.announced) this.announce(attempt);
       this.invalidReserved(ReservedEvent.Session, '{ id, token, offset, recovered }');
       return;
     }
     if (!result.recovered) this.forgetPresence();
-    this.recoveryListeners.emit(this.reportListenerError, result);
+    const tell = () => this.recoveryListeners.emit(this.reportListenerError, result);
+    if (attempt.announced) tell();
+    else this.announce(attempt, tell);
   }
 
   private receivePresence(value: ClientDecodedValue): void {
