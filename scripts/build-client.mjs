@@ -1,6 +1,6 @@
 // Bundles the ws-rooms client for browsers with esbuild:
-//   libs/ws-rooms/assets/iris-ws.js          IIFE served at GET /iris-ws.js (globals `Ws` and `WsRooms`)
-//   libs/ws-rooms/assets/ws-rooms-client.mjs ES module of the modern client, for `import`
+//   libs/ws-rooms/assets/iris-ws.js          minified IIFE served at GET /iris-ws.js (globals `Ws`, `WsRooms`)
+//   libs/ws-rooms/assets/ws-rooms-client.mjs readable ES module of the modern client, for `import`
 // Usage: node scripts/build-client.mjs [--out-dir <dir>]   (tests build into a temporary folder)
 import { readFile } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
@@ -30,7 +30,6 @@ const common = {
   bundle: true,
   platform: 'browser',
   target: 'es2019',
-  minify: false,
   sourcemap: false,
   legalComments: 'inline',
   logLevel: 'warning',
@@ -43,6 +42,9 @@ await Promise.all([
     entryPoints: [path.join(clientDir, 'browser.ts')],
     outfile: path.join(outDir, 'iris-ws.js'),
     format: 'iife',
+    // Served to every page: minified (the server also compresses it). Readable code is in the ES
+    // module below and in the sources.
+    minify: true,
     banner: { js: banner('iris-ws.js: the Iris-compatible `Ws` and the modern `WsRooms` client') },
   }),
   build({
@@ -50,6 +52,8 @@ await Promise.all([
     entryPoints: [path.join(clientDir, 'index.ts')],
     outfile: path.join(outDir, 'ws-rooms-client.mjs'),
     format: 'esm',
+    // Readable: bundlers that import `ws-rooms/client` minify the app as a whole.
+    minify: false,
     banner: { js: banner('ws-rooms-client.mjs: the ws-rooms client as an ES module') },
   }),
 ]);
