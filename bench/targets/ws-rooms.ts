@@ -49,9 +49,10 @@ class BenchGateway implements OnWsConnection {
       endpoint: '/ws',
       maxMessageSize: 1 << 20,
       // All the load comes from 127.0.0.1 and one sender sends far faster than a person chats:
-      // the per-address connection cap and the per-connection flood limit would cut the
+      // the per-address connection cap and rate and the per-connection flood limit would cut the
       // benchmark's own clients, so they are off. Every other option keeps its default.
       maxConnectionsPerAddress: 0,
+      maxConnectionRatePerAddress: 0,
       maxMessageRate: 0,
       store: REDIS_URL ? new RedisRoomStore({ url: REDIS_URL }) : undefined,
       // The defaults of the option: two minutes, a thousand broadcasts.
