@@ -6,7 +6,7 @@ import {
   encodeVectors,
   PREFIX,
 } from '../../../../test/vectors/protocol-vectors';
-import { ClientCodec, type DecodeResult } from './client-codec';
+import { ClientCodec, DEFAULT_CLIENT_DECODE_LIMITS, type DecodeResult } from './client-codec';
 import { WsRoomsClientError, WsRoomsClientErrorCode } from './client-errors';
 
 const codec = new ClientCodec();
@@ -161,6 +161,95 @@ describe('ClientCodec', () => {
       });
       expect(codec.decode(utf8(message))).toMatchObject({ kind: 'malformed' });
       expect(performance.now() - start).toBeLessThan(100);
+    });
+  });
+
+  describe('JSON bounds', () => {
+    const small = new ClientCodec(PREFIX, {
+      maxJsonDepth: 2,
+      maxJsonValues: 4,
+      maxJsonStringLength: 5,
+    });
+    const codeOf = (result: DecodeResult): string | undefined =>
+      result.kind === 'malformed' ? result.error.code : undefined;
+
+    it('accepts JSON at every bound exactly, in text and binary frames', () => {
+      const text = `${PREFIX}o;4;{"abcde":[1]}`;
+      expectEvent(small.decode(text), 'o', 4, { abcde: [1] });
+      expectEvent(small.decode(utf8(text)), 'o', 4, { abcde: [1] });
+    });
+
+    it.each([
+      ['too deep', '[[[1]]]', WsRoomsClientErrorCode.JsonTooDeep, 'JSON nested deeper than 2'],
+      [
+        'too many values',
+        '[1,2,3,4]',
+        WsRoomsClientErrorCode.JsonTooLarge,
+        'JSON with more than 4 values',
+      ],
+      [
+        'too long a string',
+        '["abcdef"]',
+        WsRoomsClientErrorCode.JsonTooLarge,
+        'JSON string longer than 5 characters',
+      ],
+      [
+        'too long a key',
+        '{"abcdef":1}',
+        WsRoomsClientErrorCode.JsonTooLarge,
+        'JSON string longer than 5 characters',
+      ],
+    ])('refuses JSON %s with a typed error naming the event', (_name, json, code, message) => {
+      for (const frame of [`${PREFIX}o;4;${json}`, utf8(`${PREFIX}o;4;${json}`)]) {
+        const result = small.decode(frame);
+        expect(codeOf(result)).toBe(code);
+        expect(result).toMatchObject({ kind: 'malformed', event: 'o' });
+        if (result.kind === 'malformed') {
+          expect(result.error).toBeInstanceOf(WsRoomsClientError);
+          expect(result.error.message).toBe(`event "o": ${message}`);
+        }
+      }
+    });
+
+    it('applies only to JSON payloads', () => {
+      expectEvent(small.decode(`${PREFIX}s;0;[[[["abcdefgh"]]]]`), 's', 0, '[[[["abcdefgh"]]]]');
+    });
+
+    it('has generous defaults: a large presence-like snapshot passes, a hostile graph does not', () => {
+      expect(DEFAULT_CLIENT_DECODE_LIMITS).toEqual({
+        maxJsonDepth: 256,
+        maxJsonValues: 1_048_576,
+        maxJsonStringLength: 16_777_216,
+      });
+      const members = Array.from({ length: 20_000 }, (_, i) => ({ id: `c${i}`, meta: { n: i } }));
+      const snapshot = JSON.stringify({ room: 'lobby', members, version: 3 });
+      expect(codec.decode(`${PREFIX}ws-rooms:presence;4;${snapshot}`).kind).toBe('event');
+      expect(codeOf(codec.decode(`${PREFIX}o;4;${'['.repeat(257)}`))).toBe(
+        WsRoomsClientErrorCode.JsonTooDeep,
+      );
+      const hostile = `[${'1,'.repeat(1_048_576)}1]`;
+      expect(codeOf(codec.decode(`${PREFIX}o;4;${hostile}`))).toBe(
+        WsRoomsClientErrorCode.JsonTooLarge,
+      );
+    });
+
+    it('may be lifted with Infinity', () => {
+      const unbounded = new ClientCodec(PREFIX, { maxJsonDepth: Number.POSITIVE_INFINITY });
+      const deep = '['.repeat(1000) + ']'.repeat(1000);
+      expect(unbounded.decode(`${PREFIX}o;4;${deep}`).kind).toBe('event');
+    });
+
+    it.each([
+      ['maxJsonDepth', -1],
+      ['maxJsonValues', 2.5],
+      ['maxJsonStringLength', Number.NaN],
+    ])('refuses %s = %p with WS_ROOMS_CLIENT_INVALID_OPTION', (name, value) => {
+      expect(() => new ClientCodec(PREFIX, { [name]: value })).toThrow(
+        expect.objectContaining({
+          code: WsRoomsClientErrorCode.InvalidOption,
+          message: `"${name}" must be a non-negative integer or Infinity, got ${String(value)}`,
+        }),
+      );
     });
   });
 

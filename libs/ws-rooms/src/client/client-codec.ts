@@ -1,3 +1,4 @@
+import { exceededJsonBound, type JsonBounds } from '../protocol/json-bounds';
 import { INVALID_PAYLOAD, type JsonValue, parseTextPayload } from '../protocol/payload-text';
 import { DEFAULT_PREFIX, PayloadType } from '../protocol/protocol.constants';
 import { WsRoomsClientError, WsRoomsClientErrorCode } from './client-errors';
@@ -58,6 +59,43 @@ export interface DecodedEventMessage {
   readonly value: ClientDecodedValue;
 }
 
+/**
+ * Bounds the client puts on the JSON payloads a server sends, checked in one linear scan before
+ * `JSON.parse`, so that a hostile or broken server cannot make the client build an unbounded graph.
+ * `Infinity` lifts a bound.
+ */
+export interface ClientDecodeLimits {
+  /**
+   * Deepest nesting of arrays and objects (a scalar alone is depth 0).
+   * @default 256
+   */
+  readonly maxJsonDepth?: number;
+  /**
+   * Most values in one payload: arrays, objects, object keys and scalars count one each.
+   * @default 1048576
+   */
+  readonly maxJsonValues?: number;
+  /**
+   * Longest string, key or value, in UTF-16 code units once parsed.
+   * @default 16777216
+   */
+  readonly maxJsonStringLength?: number;
+}
+
+/**
+ * The client's default JSON bounds. Looser than the server's (`maxJsonDepth` 32, `maxJsonValues`
+ * 32,768, `maxJsonStringLength` 65,536), which protect a server from any browser: a server's own
+ * messages have no size limit and may legitimately be large (a presence snapshot of a crowded room,
+ * a history page), so these only stop what no application sends: nesting deep enough to overflow
+ * the stack of a recursive consumer, a graph of more than a million values (tens of megabytes of
+ * heap), strings of more than 16 Mi characters.
+ */
+export const DEFAULT_CLIENT_DECODE_LIMITS: Readonly<Required<ClientDecodeLimits>> = Object.freeze({
+  maxJsonDepth: 256,
+  maxJsonValues: 1_048_576,
+  maxJsonStringLength: 16_777_216,
+});
+
 /** The result of {@link ClientCodec.parse}; never throws. */
 export type ParseResult = ParsedEventMessage | NativeMessage | MalformedMessage;
 
@@ -81,10 +119,17 @@ const utf8Decoder = new TextDecoder('utf-8');
  */
 export class ClientCodec {
   private readonly prefixBytes: Uint8Array;
+  private readonly jsonBounds: JsonBounds;
 
+  /**
+   * @throws WsRoomsClientError `WS_ROOMS_CLIENT_INVALID_OPTION` for an empty prefix or a limit that
+   *   is not a non-negative integer or `Infinity`.
+   */
   constructor(
     /** The event-message prefix. @default 'iris-websocket-message:' */
     readonly prefix: string = DEFAULT_PREFIX,
+    /** Bounds on the JSON payloads decoded. @default DEFAULT_CLIENT_DECODE_LIMITS */
+    limits: ClientDecodeLimits = {},
   ) {
     if (typeof prefix !== 'string' || prefix.length === 0) {
       throw new WsRoomsClientError(
@@ -93,6 +138,11 @@ export class ClientCodec {
       );
     }
     this.prefixBytes = utf8Encoder.encode(prefix);
+    this.jsonBounds = {
+      maxDepth: limitOf(limits, 'maxJsonDepth'),
+      maxValues: limitOf(limits, 'maxJsonValues'),
+      maxStringLength: limitOf(limits, 'maxJsonStringLength'),
+    };
   }
 
   /**
@@ -184,7 +234,12 @@ export class ClientCodec {
       case PayloadType.Int:
       case PayloadType.Bool:
       case PayloadType.Json: {
-        const value = parseTextPayload(type, toText(payload));
+        const text = toText(payload);
+        if (type === PayloadType.Json) {
+          const tooLarge = this.checkJson(event, text);
+          if (tooLarge !== undefined) return tooLarge;
+        }
+        const value = parseTextPayload(type, text);
         if (value === INVALID_PAYLOAD) {
           return malformed(
             WsRoomsClientErrorCode.InvalidPayload,
@@ -198,6 +253,32 @@ export class ClientCodec {
         return malformed(
           WsRoomsClientErrorCode.UnknownPayloadType,
           `event "${event}": unknown type digit ${type}`,
+          event,
+        );
+    }
+  }
+
+  private checkJson(event: string, text: string): MalformedMessage | undefined {
+    const bounds = this.jsonBounds;
+    switch (exceededJsonBound(text, bounds)) {
+      case undefined:
+        return undefined;
+      case 'depth':
+        return malformed(
+          WsRoomsClientErrorCode.JsonTooDeep,
+          `event "${event}": JSON nested deeper than ${bounds.maxDepth}`,
+          event,
+        );
+      case 'values':
+        return malformed(
+          WsRoomsClientErrorCode.JsonTooLarge,
+          `event "${event}": JSON with more than ${bounds.maxValues} values`,
+          event,
+        );
+      case 'string-length':
+        return malformed(
+          WsRoomsClientErrorCode.JsonTooLarge,
+          `event "${event}": JSON string longer than ${bounds.maxStringLength} characters`,
           event,
         );
     }
@@ -240,6 +321,18 @@ export function assertEventName(event: unknown): asserts event is string {
       `Invalid event name ${JSON.stringify(event)}: it must be a non-empty string without ";"`,
     );
   }
+}
+
+/** A limit from `limits`, or its default; refuses what no bound can mean. */
+function limitOf(limits: ClientDecodeLimits, name: keyof ClientDecodeLimits): number {
+  const value = limits[name];
+  if (value === undefined) return DEFAULT_CLIENT_DECODE_LIMITS[name];
+  if (value === Number.POSITIVE_INFINITY || (Number.isSafeInteger(value) && value >= 0))
+    return value;
+  throw new WsRoomsClientError(
+    WsRoomsClientErrorCode.InvalidOption,
+    `"${name}" must be a non-negative integer or Infinity, got ${String(value)}`,
+  );
 }
 
 /** The shared head checks of text and binary frames; `readName` runs only once the bounds are known good. */

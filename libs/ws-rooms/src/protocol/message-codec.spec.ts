@@ -7,7 +7,14 @@ import {
 } from '../../../../test/vectors/protocol-vectors';
 import { WsRoomsErrorCode } from '../errors/error-codes';
 import { WsRoomsError } from '../errors/ws-rooms.error';
-import { assertEventName, type DecodeResult, type EmitValue, MessageCodec } from './message-codec';
+import {
+  assertEventName,
+  DEFAULT_MAX_JSON_STRING_LENGTH,
+  DEFAULT_MAX_JSON_VALUES,
+  type DecodeResult,
+  type EmitValue,
+  MessageCodec,
+} from './message-codec';
 import { DEFAULT_PREFIX, LEGACY_PREFIX, PayloadType } from './protocol.constants';
 
 const codec = new MessageCodec(DEFAULT_PREFIX);
@@ -250,6 +257,176 @@ describe('MessageCodec', () => {
       expect(
         codec.decode(utf8(`${PREFIX}${name};4;${'['.repeat(64)}${']'.repeat(64)}`)),
       ).toMatchObject({ kind: 'event', event: name });
+    });
+  });
+
+  describe('JSON size limits', () => {
+    const small = new MessageCodec(PREFIX, { maxJsonValues: 4, maxJsonStringLength: 5 });
+    const codeOf = (result: DecodeResult): string | undefined =>
+      result.kind === 'malformed' ? result.error.code : undefined;
+
+    it('accepts JSON with exactly maxJsonValues values and strings of exactly maxJsonStringLength', () => {
+      expect(small.decode(utf8(`${PREFIX}o;4;{"abcde":[1]}`))).toMatchObject({
+        kind: 'event',
+        value: { abcde: [1] },
+      });
+    });
+
+    it('refuses more values with WS_ROOMS_JSON_TOO_LARGE, naming the event', () => {
+      const result = small.decode(utf8(`${PREFIX}o;4;[1,2,3,4]`));
+      expect(codeOf(result)).toBe(WsRoomsErrorCode.JsonTooLarge);
+      expect(result).toMatchObject({
+        event: 'o',
+        error: { message: 'event "o": JSON with more than 4 values' },
+      });
+    });
+
+    it('refuses a longer string, key or value, with WS_ROOMS_JSON_TOO_LARGE', () => {
+      const value = small.decode(utf8(`${PREFIX}o;4;["abcdef"]`));
+      expect(codeOf(value)).toBe(WsRoomsErrorCode.JsonTooLarge);
+      expect(value).toMatchObject({
+        error: { message: 'event "o": JSON string longer than 5 characters' },
+      });
+      expect(codeOf(small.decode(utf8(`${PREFIX}o;4;{"abcdef":1}`)))).toBe(
+        WsRoomsErrorCode.JsonTooLarge,
+      );
+    });
+
+    it('applies only to JSON payloads', () => {
+      expect(small.decode(utf8(`${PREFIX}s;0;["abcdefgh",1,2,3,4]`))).toMatchObject({
+        kind: 'event',
+        value: '["abcdefgh",1,2,3,4]',
+      });
+    });
+
+    it('by default accepts any JSON that fits in a 64 KiB message', () => {
+      const head = `${PREFIX}o;4;`;
+      const densest = `[${'1,'.repeat((64 * 1024 - head.length - 3) / 2)}1]`;
+      const result = codec.decode(utf8(head + densest));
+      expect(result).toMatchObject({ kind: 'event' });
+      const longString = JSON.stringify('x'.repeat(64 * 1024 - head.length - 2));
+      expect(codec.decode(utf8(head + longString))).toMatchObject({ kind: 'event' });
+    });
+
+    it('by default refuses more than DEFAULT_MAX_JSON_VALUES values or longer strings', () => {
+      expect(DEFAULT_MAX_JSON_VALUES).toBe(32_768);
+      expect(DEFAULT_MAX_JSON_STRING_LENGTH).toBe(65_536);
+      const many = `[${'1,'.repeat(DEFAULT_MAX_JSON_VALUES - 1)}1]`;
+      expect(codeOf(codec.decode(utf8(`${PREFIX}o;4;${many}`)))).toBe(
+        WsRoomsErrorCode.JsonTooLarge,
+      );
+      const long = JSON.stringify('x'.repeat(DEFAULT_MAX_JSON_STRING_LENGTH + 1));
+      expect(codeOf(codec.decode(utf8(`${PREFIX}o;4;${long}`)))).toBe(
+        WsRoomsErrorCode.JsonTooLarge,
+      );
+    });
+
+    it('may be lifted with Infinity', () => {
+      const unbounded = new MessageCodec(PREFIX, {
+        maxJsonValues: Number.POSITIVE_INFINITY,
+        maxJsonStringLength: Number.POSITIVE_INFINITY,
+      });
+      const many = `[${'1,'.repeat(DEFAULT_MAX_JSON_VALUES)}1]`;
+      expect(unbounded.decode(utf8(`${PREFIX}o;4;${many}`))).toMatchObject({ kind: 'event' });
+    });
+
+    it.each([
+      ['maxEventNameLength', -1],
+      ['maxJsonDepth', 1.5],
+      ['maxJsonValues', Number.NaN],
+      ['maxJsonStringLength', Number.NEGATIVE_INFINITY],
+    ])('refuses %s = %p with WS_ROOMS_INVALID_OPTION', (name, value) => {
+      const error = thrownBy(() => new MessageCodec(PREFIX, { [name]: value }));
+      expect(error.code).toBe(WsRoomsErrorCode.InvalidOption);
+      expect(error.message).toBe(
+        `"${name}" must be a non-negative integer or Infinity, got ${String(value)}`,
+      );
+    });
+  });
+
+  describe('readHeader and decodeValue (the two steps of decode)', () => {
+    const limited = new MessageCodec(PREFIX, { maxEventNameLength: 8, maxJsonDepth: 2 });
+
+    it('reads the name, the type and the payload bounds without the value', () => {
+      const data = utf8(`${PREFIX}chat;4;{"a":1}`);
+      expect(limited.readHeader(data)).toEqual({
+        kind: 'header',
+        event: 'chat',
+        type: PayloadType.Json,
+        data,
+        payloadStart: PREFIX.length + 7,
+        payloadEnd: data.length,
+      });
+    });
+
+    it('gives an empty payload its bounds at the end of the message', () => {
+      for (const text of [`${PREFIX}n;0`, `${PREFIX}n;0;`]) {
+        const data = utf8(text);
+        expect(limited.readHeader(data)).toMatchObject({
+          payloadStart: data.length,
+          payloadEnd: data.length,
+        });
+      }
+    });
+
+    it('does not look at the payload: a header whose value is malformed is still a header', () => {
+      for (const payload of ['{oops', '['.repeat(100), '1'.repeat(65_000) + 'x']) {
+        const header = limited.readHeader(utf8(`${PREFIX}o;4;${payload}`));
+        expect(header).toMatchObject({ kind: 'header', event: 'o', type: PayloadType.Json });
+      }
+    });
+
+    it('reports malformed heads and native messages as decode does', () => {
+      for (const text of [
+        `${PREFIX}chat`,
+        `${PREFIX};0;x`,
+        `${PREFIX}123456789;0;x`,
+        `${PREFIX}chat;`,
+        `${PREFIX}chat;x;1`,
+        `${PREFIX}chat;7;1`,
+        'native text',
+      ]) {
+        const data = utf8(text);
+        expect(limited.readHeader(data)).toEqual(limited.decode(data));
+      }
+    });
+
+    it('decodeValue of a header is what decode returns, for every shared vector', () => {
+      for (const row of decodeVectors) {
+        const data = inputOf(row);
+        const header = codec.readHeader(data);
+        const twoSteps = header.kind === 'header' ? codec.decodeValue(header) : header;
+        expect(twoSteps).toEqual(codec.decode(data));
+      }
+    });
+
+    it('decodeValue applies the JSON bounds', () => {
+      const header = limited.readHeader(utf8(`${PREFIX}o;4;[[[1]]]`));
+      if (header.kind !== 'header') throw new Error('expected a header');
+      expect(limited.decodeValue(header)).toMatchObject({
+        kind: 'malformed',
+        event: 'o',
+        error: { code: WsRoomsErrorCode.JsonTooDeep },
+      });
+    });
+
+    it('decodeValue reads only between the bounds it is given', () => {
+      const data = utf8(`${PREFIX}o;0;abcdef`);
+      const header = codec.readHeader(data);
+      if (header.kind !== 'header') throw new Error('expected a header');
+      expect(codec.decodeValue({ ...header, payloadEnd: header.payloadStart + 3 })).toMatchObject({
+        value: 'abc',
+      });
+    });
+
+    it('decodeValue refuses a hand-made header with a type digit readHeader never returns', () => {
+      const header = codec.readHeader(utf8(`${PREFIX}o;0;x`));
+      if (header.kind !== 'header') throw new Error('expected a header');
+      const forged = { ...header, type: 7 as PayloadType };
+      expect(codec.decodeValue(forged)).toMatchObject({
+        kind: 'malformed',
+        error: { code: WsRoomsErrorCode.UnknownPayloadType },
+      });
     });
   });
 
