@@ -1,4 +1,4 @@
-import type { DecodedValue, EmitValue, JsonValue } from './message-codec';
+import type { DecodeLimits, DecodedValue, EmitValue, JsonValue } from './message-codec';
 
 /**
  * Payloads of the reserved events that carry requests and replies (`ws-rooms:req`, `ws-rooms:res`).
@@ -46,11 +46,35 @@ function valueOf(envelope: JsonObject): DecodedValue {
   return (envelope.value ?? null) as JsonValue;
 }
 
-/** Reads a `ws-rooms:req` payload; null when it is not a well-formed request. */
-export function parseRequest(payload: DecodedValue): RequestEnvelope | null {
-  if (!isObject(payload) || !isRequestId(payload.id) || typeof payload.event !== 'string')
-    return null;
-  if (payload.event.length === 0) return null;
+/**
+ * The limits an event name inside an envelope must meet: the same as the name in a message's head,
+ * so that a request cannot carry a name the codec would have refused.
+ */
+export type EventNameLimits = Pick<DecodeLimits, 'maxEventNameLength'>;
+
+/**
+ * True for a name the codec would read from a message's head: a non-empty string without `;`, of
+ * at most `maxEventNameLength` UTF-8 bytes.
+ */
+function isAcceptableEventName(name: unknown, maxBytes: number): name is string {
+  if (typeof name !== 'string' || name.length === 0 || name.includes(';')) return false;
+  // A UTF-16 code unit takes one to three UTF-8 bytes: measure only when the count is in doubt.
+  if (name.length > maxBytes) return false;
+  return name.length * 3 <= maxBytes || Buffer.byteLength(name, 'utf8') <= maxBytes;
+}
+
+/**
+ * Reads a `ws-rooms:req` payload; null when it is not a well-formed request: no positive safe
+ * integer `id`, or an `event` that is not a string, is empty, contains `;` or is longer than
+ * `limits.maxEventNameLength` UTF-8 bytes (absent: unbounded).
+ */
+export function parseRequest(
+  payload: DecodedValue,
+  limits: EventNameLimits = {},
+): RequestEnvelope | null {
+  if (!isObject(payload) || !isRequestId(payload.id)) return null;
+  const maxBytes = limits.maxEventNameLength ?? Number.POSITIVE_INFINITY;
+  if (!isAcceptableEventName(payload.event, maxBytes)) return null;
   return { id: payload.id, event: payload.event, value: valueOf(payload) };
 }
 
