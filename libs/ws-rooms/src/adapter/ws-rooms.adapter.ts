@@ -6,16 +6,20 @@ import {
   type WsMessageHandler,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { isObservable, lastValueFrom, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import type { Connection } from '../connection/connection';
 import type { WsConnection } from '../interfaces/ws-connection.interface';
 import { resolveOptions } from '../options/resolve-options';
 import type { WsRoomsOptions } from '../options/ws-rooms-options.interface';
-import type { EmitValue } from '../protocol/message-codec';
 import { UpgradeRouter } from '../server/upgrade-router';
-import { WsRoomsServer } from '../server/ws-rooms.server';
+import type { WsRoomsServer } from '../server/ws-rooms.server';
+import { createEndpointServer } from './endpoint-server';
+import { NestMessageBindings } from './nest-message-bindings';
 
-/** Options Nest passes to {@link WsRoomsAdapter.create} from `@WebSocketGateway(port, options)`. */
+/**
+ * Options Nest passes to {@link WsRoomsAdapter.create} from `@WebSocketGateway(port, options)`:
+ * every ws-rooms option (`store` included), with Nest's `path` naming the endpoint.
+ */
 export type WsRoomsAdapterOptions = Partial<WsRoomsOptions> & {
   /** Nest's name for the endpoint path. */
   path?: string;
@@ -32,7 +36,9 @@ interface AttachedServer {
  * The Nest `WebSocketAdapter` of ws-rooms: it attaches endpoints to the app's HTTP server (sharing
  * its port) and binds connections and handlers to them. `WsRoomsModule` uses it for you; an app may
  * also install it with `app.useWebSocketAdapter(new WsRoomsAdapter(app))` to serve Nest's own
- * `@WebSocketGateway({ path })` / `@SubscribeMessage()` gateways with the ws-rooms protocol and rooms.
+ * `@WebSocketGateway({ path })` / `@SubscribeMessage()` gateways with the ws-rooms protocol and rooms:
+ * their handlers answer events and requests (`client.request(event, value)`, the first handler's
+ * value is the reply), and `@WebSocketServer()` gives them the endpoint's `WsRoomsServer`.
  */
 export class WsRoomsAdapter implements WebSocketAdapter<
   WsRoomsServer,
@@ -40,18 +46,20 @@ export class WsRoomsAdapter implements WebSocketAdapter<
   WsRoomsAdapterOptions
 > {
   private readonly attached = new Map<WsRoomsServer, AttachedServer>();
+  private readonly messages = new NestMessageBindings();
 
   /** @param app the Nest application whose HTTP server the endpoints share, or an HTTP server. */
   constructor(private readonly app?: INestApplicationContext | Server) {}
 
   /**
    * Creates (or takes) an endpoint server and attaches it. Port 0, or the app's own port, shares the
-   * app's HTTP server; any other port gets an HTTP server of its own, as Nest's adapters do.
+   * app's HTTP server; any other port gets an HTTP server of its own, as Nest's adapters do. A new
+   * server uses the gateway options' `store` (in memory by default), as `WsRoomsModule` does.
    */
   create(port: number, options: WsRoomsAdapterOptions = {}): WsRoomsServer {
     const server =
       options.server ??
-      new WsRoomsServer(
+      createEndpointServer(
         resolveOptions({ ...options, endpoint: options.endpoint ?? options.path ?? '/' }),
       );
     let httpServer = this.appHttpServer();
@@ -87,9 +95,10 @@ export class WsRoomsAdapter implements WebSocketAdapter<
     server: WsRoomsServer,
     callback: (client: WsConnection, request: unknown) => void,
   ): void {
-    server.addConnectionHook((connection: Connection) =>
-      callback(connection, connection.upgradeRequest),
-    );
+    server.addConnectionHook((connection: Connection) => {
+      this.messages.connected(server, connection);
+      return callback(connection, connection.upgradeRequest);
+    });
   }
 
   /** Calls `callback(connection)` once when the connection ends (Nest's `handleDisconnect`). */
@@ -98,20 +107,17 @@ export class WsRoomsAdapter implements WebSocketAdapter<
   }
 
   /**
-   * Binds Nest's `@SubscribeMessage` handlers to one connection: each event's value goes to its
-   * handler and the handler's result (value, promise or observable) is emitted back as the same event,
-   * or as `{ event, data }`'s event.
+   * Binds Nest's `@SubscribeMessage` handlers of one gateway for one connection. They become
+   * handlers of the endpoint (see {@link NestMessageBindings}): an event's value goes to its handler
+   * and the handler's result (value, promise or observable's last value) is emitted back as the same
+   * event, or as `{ event, data }`'s event; a request (`ws-rooms:request`) is answered with it.
    */
   bindMessageHandlers(
     client: WsConnection,
     handlers: WsMessageHandler<string>[],
     transform: (data: unknown) => Observable<unknown>,
   ): void {
-    for (const { message, callback } of handlers) {
-      client.on(message, (value) => {
-        void respond(client, message, transform(callback(value)));
-      });
-    }
+    this.messages.bind(client, handlers, transform);
   }
 
   /** Detaches and shuts an endpoint down gracefully. */
@@ -144,19 +150,4 @@ export class WsRoomsAdapter implements WebSocketAdapter<
 function isListeningOn(server: Server, port: number): boolean {
   const address = server.address();
   return typeof address === 'object' && address !== null && address.port === port;
-}
-
-async function respond(
-  client: WsConnection,
-  event: string,
-  result: Observable<unknown>,
-): Promise<void> {
-  const value = isObservable(result)
-    ? await lastValueFrom(result, { defaultValue: undefined })
-    : await result;
-  if (value === undefined || value === null || !client.isOpen) return;
-  const response = value as { event?: unknown; data?: unknown };
-  if (typeof response.event === 'string' && 'data' in response)
-    client.emit(response.event, response.data as EmitValue);
-  else client.emit(event, value as EmitValue);
 }

@@ -6,6 +6,7 @@ import {
   HttpAdapterHost,
   ModuleRef,
 } from '@nestjs/core';
+import { createEndpointServer } from '../adapter/endpoint-server';
 import {
   getConnectionsServiceToken,
   getRoomsServiceToken,
@@ -16,7 +17,7 @@ import { WsRoomsErrorCode } from '../errors/error-codes';
 import { WsRoomsError } from '../errors/ws-rooms.error';
 import { DEFAULT_ENDPOINT_NAME, resolveOptions } from '../options/resolve-options';
 import type { ResolvedWsRoomsOptions, WsRoomsOptions } from '../options/ws-rooms-options.interface';
-import { WsRoomsServer } from '../server/ws-rooms.server';
+import type { WsRoomsServer } from '../server/ws-rooms.server';
 import { ConnectionsService } from '../services/connections.service';
 import { RoomsService } from '../services/rooms.service';
 import { EndpointHost } from './endpoint-host';
@@ -97,7 +98,7 @@ export class WsRoomsModule {
       optionsProvider,
       {
         provide: serverToken,
-        useFactory: (options: ResolvedWsRoomsOptions) => new WsRoomsServer(options, options.store),
+        useFactory: (options: ResolvedWsRoomsOptions) => createEndpointServer(options),
         inject: [getWsRoomsOptionsToken(name)],
       },
       {
