@@ -4,6 +4,7 @@ import {
   ConnectedSocket,
   type DisconnectInfo,
   MessageBody,
+  MessageIsBinary,
   NotMe,
   OnEvent,
   OnMessage,
@@ -142,8 +143,14 @@ class CoreGateway extends RoomMembershipHandlers implements OnWsConnection, OnWs
   }
 
   @OnMessage()
-  native(@ConnectedSocket() c: WsConnection, @MessageBody() data: Buffer): void {
+  native(
+    @ConnectedSocket() c: WsConnection,
+    @MessageBody() data: Buffer,
+    @MessageIsBinary() isBinary: boolean,
+  ): void {
     c.emit('native-echo', `${Buffer.isBuffer(data)}:${data.toString('utf8')}`);
+    // A relay: the same bytes back, in the same kind of frame.
+    c.emitMessage(data, { binary: isBinary });
   }
 }
 
@@ -427,6 +434,22 @@ describe.each(PLATFORMS)('core on %s: events, rooms and targets over real socket
     expect((await a.client.nextEvent('native-echo')).payload).toBe('true:just text');
     a.client.sendRaw(Buffer.from('binary frame'), true);
     expect((await a.client.nextEvent('native-echo')).payload).toBe('true:binary frame');
+  });
+
+  it('@MessageIsBinary() tells an @OnMessage relay the frame kind, so it answers in kind', async () => {
+    const a = await connect();
+    a.client.sendRaw('text frame');
+    const text = await a.client.next((m) => m.event === undefined);
+    expect([text.isBinary, text.raw.toString()]).toEqual([false, 'text frame']);
+    // Not UTF-8: only a binary frame can carry these bytes back.
+    const bytes = Buffer.from([0xff, 0x00, 0xfe, 0x80]);
+    a.client.sendRaw(bytes, true);
+    const binary = await a.client.next((m) => m.event === undefined);
+    expect([binary.isBinary, binary.raw]).toEqual([true, bytes]);
+    // UTF-8 text sent in a binary frame stays binary.
+    a.client.sendRaw(Buffer.from('binary text'), true);
+    const binaryText = await a.client.next((m) => m.event === undefined);
+    expect([binaryText.isBinary, binaryText.raw.toString()]).toEqual([true, 'binary text']);
   });
 
   it('per-connection listeners (c.on) receive decoded values', async () => {

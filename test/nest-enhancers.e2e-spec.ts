@@ -7,6 +7,7 @@ import {
   type ExecutionContext,
   ForbiddenException,
   Injectable,
+  Logger,
   type NestInterceptor,
   Module,
   UseFilters,
@@ -22,7 +23,9 @@ import { map, type Observable } from 'rxjs';
 import {
   ConnectedSocket,
   MessageBody,
+  MessageIsBinary,
   OnEvent,
+  OnMessage,
   type WsConnection,
   WsRoomsGateway,
   WsRoomsModule,
@@ -130,6 +133,18 @@ class EnhancedGateway {
   socketParam(@ConnectedSocket() c: WsConnection, @MessageBody() body: string): string {
     return `${c.id.length}:${body}`;
   }
+
+  /** A plain Error: the class filter catches WsException only, so the server gets it. */
+  @OnEvent('crash')
+  crash(): never {
+    throw new Error('crash marker 7f3a');
+  }
+
+  /** Through Nest's pipeline (a global pipe is installed): the parameter factory resolves it. */
+  @OnMessage()
+  native(@MessageBody() data: string, @MessageIsBinary() isBinary: boolean): string {
+    return `native ${isBinary ? 'binary' : 'text'} frame: ${data}`;
+  }
 }
 
 @Module({
@@ -233,8 +248,52 @@ describe('Nest guards, pipes, interceptors and exception filters on @OnEvent han
     expect(await errorOf('globally-forbidden')).toMatchObject({ code: 'WS_ROOMS_FORBIDDEN' });
   });
 
+  it('a handler error that no filter catches reaches the server as thrown (its own stack in the log)', async () => {
+    const logged = jest.spyOn(Logger.prototype, 'error');
+    try {
+      client.emit('crash', '');
+      expect(await errorOf('crash')).toEqual({
+        code: 'WS_ROOMS_HANDLER_ERROR',
+        message: 'Internal server error',
+        event: 'crash',
+      });
+      const lines = logged.mock.calls.map(([line]) => String(line));
+      const line = lines.find((text) => text.includes('crash marker 7f3a'));
+      expect(line).toMatch(/^handler of "crash" failed for [\w-]+: Error: crash marker 7f3a\n/);
+      // The stack is the handler's own: the error was not re-created on the way.
+      expect(line).toMatch(/at EnhancedGateway\.crash .*nest-enhancers\.e2e-spec\.ts/);
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
+  it('an error a filter handled is not reported again: no error event, no log line', async () => {
+    const logged = jest.spyOn(Logger.prototype, 'error');
+    try {
+      client.emit('ws-exception', '');
+      await client.nextEvent('filtered');
+      client.emit('intercepted', 'marker');
+      await client.nextEvent('intercepted');
+      expect(client.eventsNamed('ws-rooms:error')).toHaveLength(0);
+      expect(logged).not.toHaveBeenCalled();
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
+  it('@MessageIsBinary() resolves through Nest’s pipeline too', async () => {
+    client.sendRaw('hello');
+    expect((await client.next((m) => m.event === undefined)).raw.toString()).toBe(
+      'native text frame: hello',
+    );
+    client.sendRaw(Buffer.from('hello'), true);
+    expect((await client.next((m) => m.event === undefined)).raw.toString()).toBe(
+      'native binary frame: hello',
+    );
+  });
+
   it('a global ValidationPipe does not touch @ConnectedSocket()', async () => {
     client.emit('socket-param', 'ok');
-    expect((await client.nextEvent('socket-param')).payload).toBe('64:ok');
+    expect((await client.nextEvent('socket-param')).payload).toBe('22:ok');
   });
 });

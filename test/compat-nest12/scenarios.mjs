@@ -61,7 +61,7 @@ export function defineScenarios(name, fixture, client, libraryEntry) {
       assert.deepEqual(await socket.nextEvent('echo'), {
         event: 'echo',
         type: 0,
-        payload: '64:hello',
+        payload: '22:hello',
       });
       socket.emit('increment', 0, '41');
       assert.deepEqual(await socket.nextEvent('increment'), {
@@ -135,7 +135,7 @@ export function defineScenarios(name, fixture, client, libraryEntry) {
       socket.emit('increment', 0, 'not a number');
       assert.equal((await socket.nextError()).code, 'WS_ROOMS_PAYLOAD_CONVERSION');
       socket.emit('echo', 0, 'still here');
-      assert.equal((await socket.nextEvent('echo')).payload, '64:still here');
+      assert.equal((await socket.nextEvent('echo')).payload, '22:still here');
     });
 
     it('serves the packaged browser script at /iris-ws.js', async () => {
@@ -151,7 +151,7 @@ export function defineScenarios(name, fixture, client, libraryEntry) {
       try {
         const reply = new Promise((resolve) => modern.on('echo', resolve));
         modern.emit('echo', 'from the client');
-        assert.equal(await withTimeout(reply, 3000, 'echo reply'), '64:from the client');
+        assert.equal(await withTimeout(reply, 3000, 'echo reply'), '22:from the client');
       } finally {
         modern.close();
       }

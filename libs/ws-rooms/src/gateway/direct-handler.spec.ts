@@ -2,7 +2,9 @@ import 'reflect-metadata';
 import { UseGuards, UseInterceptors, UsePipes, ValidationPipe } from '@nestjs/common';
 import { ConnectedSocket, MessageBody } from '@nestjs/websockets';
 import { of } from 'rxjs';
+import { MessageIsBinary } from './decorators/message-is-binary.decorator';
 import { createDirectHandler, type GlobalEnhancers } from './direct-handler';
+import { eventArguments, nativeArguments } from './handler-arguments';
 
 const noGlobals: GlobalEnhancers = {
   getGlobalGuards: () => [],
@@ -53,6 +55,12 @@ class Gateway {
   }
 }
 
+class NativeGateway {
+  native(@MessageIsBinary() isBinary: boolean, @MessageBody() data: unknown): unknown[] {
+    return [isBinary, data];
+  }
+}
+
 @UsePipes(new ValidationPipe())
 class PipedGateway {
   plain(@MessageBody() body: unknown): unknown {
@@ -84,6 +92,13 @@ describe('createDirectHandler', () => {
 
   it.each(['guarded', 'intercepted', 'piped'])('leaves %s to Nest’s pipeline', (name) => {
     expect(direct(gateway, name)).toBeNull();
+  });
+
+  it('gives @MessageIsBinary() the frame kind of a native message', () => {
+    const handler = direct(new NativeGateway(), 'native')!;
+    expect(handler(...nativeArguments('connection', 'data', true))).toEqual([true, 'data']);
+    expect(handler(...nativeArguments('connection', 'data', false))).toEqual([false, 'data']);
+    expect(handler(...eventArguments('connection', 'data', 'event'))).toEqual([false, 'data']);
   });
 
   it('leaves handlers of a class with enhancers to the pipeline', () => {

@@ -6,7 +6,8 @@ type RpcArgumentsHost = ReturnType<ArgumentsHost['switchToRpc']>;
 
 /**
  * The `ArgumentsHost` exception filters receive for a ws-rooms handler: `getType()` is `'ws'`,
- * `switchToWs().getClient()` the connection, `getData()` the payload, `getPattern()` the event.
+ * `switchToWs().getClient()` the connection, `getData()` the payload, `getPattern()` the event
+ * (undefined for a native message). The arguments are the handler's `HandlerArguments`.
  */
 export class WsRoomsArgumentsHost implements ArgumentsHost {
   constructor(private readonly args: unknown[]) {}
@@ -27,7 +28,8 @@ export class WsRoomsArgumentsHost implements ArgumentsHost {
     return {
       getClient: <T>() => this.args[0] as T,
       getData: <T>() => this.args[1] as T,
-      getPattern: () => this.args[2] as string,
+      // The last argument, as Nest's own ExecutionContextHost reads it.
+      getPattern: () => this.args[this.args.length - 1] as string,
     };
   }
 

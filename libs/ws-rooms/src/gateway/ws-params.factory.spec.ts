@@ -1,4 +1,6 @@
 import { NEST_WS_PARAM_PAYLOAD, NEST_WS_PARAM_SOCKET } from '../constants';
+import { WS_ROOMS_PARAM_IS_BINARY } from './decorators/message-is-binary.decorator';
+import { eventArguments, nativeArguments } from './handler-arguments';
 import { WsParamsFactory } from './ws-params.factory';
 
 describe('WsParamsFactory', () => {
@@ -50,6 +52,14 @@ describe('WsParamsFactory', () => {
     expect(
       factory.exchangeKeyForValue(NEST_WS_PARAM_PAYLOAD, 'text', [connection, payload]),
     ).toBeUndefined();
+  });
+
+  it('resolves @MessageIsBinary() to the frame kind of a native message, false for an event', () => {
+    const isBinary = (args: unknown[]) =>
+      factory.exchangeKeyForValue(WS_ROOMS_PARAM_IS_BINARY, undefined, args);
+    expect(isBinary(nativeArguments(connection, Buffer.from('x'), true))).toBe(true);
+    expect(isBinary(nativeArguments(connection, Buffer.from('x'), false))).toBe(false);
+    expect(isBinary(eventArguments(connection, true, 'chat'))).toBe(false);
   });
 
   it('resolves other param types to null', () => {

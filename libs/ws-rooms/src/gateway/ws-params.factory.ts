@@ -1,7 +1,12 @@
 import type { ParamsFactory } from '@nestjs/core';
 import { NEST_WS_PARAM_PAYLOAD, NEST_WS_PARAM_SOCKET } from '../constants';
+import { WS_ROOMS_PARAM_IS_BINARY } from './decorators/message-is-binary.decorator';
+import { isBinaryArgument } from './handler-arguments';
 
-/** Resolves `@ConnectedSocket()` and `@MessageBody(property?)` from a ws-rooms handler's arguments. */
+/**
+ * Resolves `@ConnectedSocket()`, `@MessageBody(property?)` and `@MessageIsBinary()` from a ws-rooms
+ * handler's arguments (see `HandlerArguments`).
+ */
 export class WsParamsFactory implements ParamsFactory {
   exchangeKeyForValue(
     type: number,
@@ -16,6 +21,7 @@ export class WsParamsFactory implements ParamsFactory {
         ? (payload as Record<string, unknown>)[String(data)]
         : undefined;
     }
+    if (type === WS_ROOMS_PARAM_IS_BINARY) return isBinaryArgument(args);
     return null;
   }
 }

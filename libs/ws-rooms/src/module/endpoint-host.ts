@@ -14,14 +14,17 @@ import type {
 import { WsRoomsAdapter } from '../adapter/ws-rooms.adapter';
 import { WsRoomsErrorCode } from '../errors/error-codes';
 import { WsRoomsError } from '../errors/ws-rooms.error';
-import { GatewayExplorer } from '../gateway/gateway-explorer';
+import { type BoundGateway, GatewayExplorer } from '../gateway/gateway-explorer';
+import { WsRoomsEndpoint } from '../gateway/ws-rooms-endpoint';
 import { EndpointObservability } from '../observability/endpoint-observability';
 import type { WsRoomsServer } from '../server/ws-rooms.server';
 import { serveClientScriptOnce } from './client-script-routes';
 
 /**
- * Brings one endpoint to life with the application: serves the client script, binds the gateways,
- * attaches to the HTTP server at bootstrap, and shuts down gracefully before the HTTP server closes.
+ * Brings one endpoint to life with the application: serves the client script and binds the
+ * gateways at module init (WsRoomsModule is global, so this runs before the `onModuleInit` of any
+ * other module's provider), attaches to the HTTP server at bootstrap, and shuts down gracefully
+ * before the HTTP server closes.
  */
 export class EndpointHost
   implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown
@@ -29,6 +32,9 @@ export class EndpointHost
   private readonly logger: Logger;
   private adapter: WsRoomsAdapter | undefined;
   private readonly observability: EndpointObservability;
+  /** What `@WebSocketServer()` properties of the endpoint's gateways receive. */
+  readonly handle: WsRoomsEndpoint;
+  private gateways: readonly BoundGateway[] = [];
 
   constructor(
     readonly server: WsRoomsServer,
@@ -39,26 +45,29 @@ export class EndpointHost
   ) {
     this.logger = new Logger(`WsRooms:${server.name}`);
     this.observability = new EndpointObservability(server, this.logger);
+    this.handle = new WsRoomsEndpoint(server);
   }
 
   onModuleInit(): void {
-    this.assertUniqueName();
+    const names = this.endpointNames();
     const path = this.server.options.clientScriptPath;
     const httpAdapter = this.httpAdapterHost.httpAdapter;
     if (path !== false && httpAdapter) serveClientScriptOnce(httpAdapter, path);
     this.observability.serve(httpAdapter ?? undefined);
+    this.gateways = new GatewayExplorer(
+      { server: this.server, handle: this.handle, allNames: names },
+      this.discovery,
+      this.contextCreator,
+      this.moduleRef,
+    ).explore();
   }
 
   async onApplicationBootstrap(): Promise<void> {
     const { endpoint } = this.server.options;
     this.server.setHandshakeGuards(await this.resolveGuards());
-    const gateways = new GatewayExplorer(
-      this.server,
-      this.discovery,
-      this.contextCreator,
-      this.moduleRef,
-    ).explore();
+    const gateways = this.gateways.length;
     if (endpoint === '') {
+      await this.runAfterInit();
       this.logger.log('endpoint is empty: the websocket server is disabled');
       return;
     }
@@ -73,6 +82,7 @@ export class EndpointHost
     this.adapter.create(0, { server: this.server });
     await this.server.start();
     await this.observability.start(httpServer);
+    await this.runAfterInit();
     this.logger.log(
       `websocket endpoint ${endpoint} ready (${gateways} gateway${gateways === 1 ? '' : 's'})`,
     );
@@ -101,17 +111,27 @@ export class EndpointHost
     return guards;
   }
 
-  private assertUniqueName(): void {
+  /** Nest's `OnGatewayInit`: `afterInit(endpoint)` of each gateway, once the endpoint has started. */
+  private async runAfterInit(): Promise<void> {
+    for (const gateway of this.gateways) await gateway.afterInit?.(this.handle);
+  }
+
+  /**
+   * The names of every endpoint of the application.
+   * @throws WsRoomsError `WS_ROOMS_INVALID_OPTION` when two endpoints share this one's name.
+   */
+  private endpointNames(): string[] {
     const hosts = this.discovery
       .getProviders()
       .map((wrapper) => wrapper.instance as unknown)
       .filter((instance): instance is EndpointHost => instance instanceof EndpointHost);
-    const sameName = hosts.filter((host) => host.server.name === this.server.name);
-    if (sameName.length > 1) {
+    const names = hosts.map((host) => host.server.name);
+    if (names.filter((name) => name === this.server.name).length > 1) {
       throw new WsRoomsError(
         WsRoomsErrorCode.InvalidOption,
         `ws-rooms: two endpoints are named "${this.server.name}"; give each forRoot() a distinct "name"`,
       );
     }
+    return [...new Set(names)];
   }
 }

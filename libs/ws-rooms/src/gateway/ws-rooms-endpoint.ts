@@ -1,0 +1,51 @@
+import type { WsConnection } from '../interfaces/ws-connection.interface';
+import type { WsRoomsServer } from '../server/ws-rooms.server';
+import { ConnectionsService } from '../services/connections.service';
+import { RoomsService } from '../services/rooms.service';
+
+/**
+ * What `@WebSocketServer()` gives a `@WsRoomsGateway`: the gateway's endpoint, from which to
+ * broadcast, move connections in and out of rooms, and find connections. It is a
+ * {@link RoomsService} of the endpoint (`to(room).emit`, `emit`, `join`, `leave`, `members`,
+ * `presence`...) with the endpoint's {@link ConnectionsService} beside it. The property is set before
+ * any `onModuleInit` of the gateway runs.
+ *
+ * ```ts
+ * @WsRoomsGateway()
+ * export class ChatGateway {
+ *   @WebSocketServer() server!: WsRoomsEndpoint;
+ *
+ *   @OnEvent('kick')
+ *   async kick(@MessageBody() id: string): Promise<boolean> {
+ *     this.server.to('lobby').emit('kicked', id);
+ *     return this.server.connections.disconnect(id, 4000, 'kicked');
+ *   }
+ * }
+ * ```
+ *
+ * With `app.useWebSocketAdapter(new WsRoomsAdapter(app))` and Nest's own `@WebSocketGateway`,
+ * `@WebSocketServer()` is Nest's business and gives the adapter's `WsRoomsServer` instead.
+ */
+export class WsRoomsEndpoint extends RoomsService {
+  /** The endpoint's name (the `name` option of `WsRoomsModule.forRoot`, `'default'` unless set). */
+  readonly name: string;
+  /** The endpoint's path, e.g. `'/ws'` (`''` when the websocket server is disabled). */
+  readonly path: string;
+  /** The endpoint's connections: `get(id)`, `has(id)`, `count`, iteration, `disconnect(id)`. */
+  readonly connections: ConnectionsService;
+
+  /** @internal created by ws-rooms for each endpoint */
+  constructor(server: WsRoomsServer) {
+    super(server);
+    this.name = server.name;
+    this.path = server.options.endpoint;
+    this.connections = new ConnectionsService(server);
+  }
+
+  /** The connection with this id on this node, or undefined (same as `connections.get(id)`). */
+  connection<TData extends object = Record<string, unknown>>(
+    id: string,
+  ): WsConnection<TData> | undefined {
+    return this.connections.get<TData>(id);
+  }
+}
