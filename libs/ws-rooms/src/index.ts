@@ -17,8 +17,6 @@ export { OnEvent, OnWsEvent } from './gateway/decorators/on-event.decorator';
 export { OnMessage } from './gateway/decorators/on-message.decorator';
 export { MessageIsBinary } from './gateway/decorators/message-is-binary.decorator';
 export { WsRoomsEndpoint } from './gateway/ws-rooms-endpoint';
-export { MessageIsBinary } from './gateway/decorators/message-is-binary.decorator';
-export { WsRoomsEndpoint } from './gateway/ws-rooms-endpoint';
 export type { OnWsConnection, OnWsDisconnect } from './interfaces/lifecycle-hooks.interface';
 export type {
   WsConnection,
