@@ -128,6 +128,16 @@ export function defineScenarios(name, fixture, client, libraryEntry) {
       assert.equal((await socket.nextError()).code, 'WS_ROOMS_FORBIDDEN');
     });
 
+    it("binds Nest's @SubscribeMessage and @WebSocketServer() on a @WsRoomsGateway, and @MessageIsBinary()", async () => {
+      const { client: socket } = await connect();
+      socket.emit('shout', 0, 'hi');
+      assert.equal((await socket.nextEvent('shout')).payload, 'default:/ws:HI');
+      socket.sendRaw('a text frame');
+      assert.equal((await socket.nextEvent('native-kind')).payload, 'text');
+      socket.sendRaw(Buffer.from([1, 2, 255]));
+      assert.equal((await socket.nextEvent('native-kind')).payload, 'binary');
+    });
+
     it('answers malformed input with an error event and keeps the connection', async () => {
       const { client: socket } = await connect();
       socket.sendRaw('iris-websocket-message:echo');

@@ -12,11 +12,13 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
-import { WsException } from '@nestjs/websockets';
+import { SubscribeMessage, WebSocketServer, WsException } from '@nestjs/websockets';
 import {
   ConnectedSocket,
   MessageBody,
+  MessageIsBinary,
   OnEvent,
+  OnMessage,
   RoomsService,
   WsRoomsGateway,
   WsRoomsModule,
@@ -26,6 +28,15 @@ import fixture from '../fixture/chat-fixture.cjs';
 export const { events, startApp } = fixture.createFixture({
   nest: { Catch, Controller, Get, Injectable, Module, Query, UseFilters, UseGuards },
   core: { APP_GUARD, NestFactory },
-  websockets: { WsException },
-  wsRooms: { ConnectedSocket, MessageBody, OnEvent, RoomsService, WsRoomsGateway, WsRoomsModule },
+  websockets: { SubscribeMessage, WebSocketServer, WsException },
+  wsRooms: {
+    ConnectedSocket,
+    MessageBody,
+    MessageIsBinary,
+    OnEvent,
+    OnMessage,
+    RoomsService,
+    WsRoomsGateway,
+    WsRoomsModule,
+  },
 });
