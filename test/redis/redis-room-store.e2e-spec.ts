@@ -8,6 +8,7 @@ import {
   type RemoteCommand,
   RoomIndex,
 } from 'ws-rooms';
+import { encodeBroadcast, encodeCommand } from '../../libs/ws-rooms/src/store/redis/redis-wire';
 import { eventually } from '../support/protocol-client';
 import { CapturingLogger } from './support/capturing-logger';
 import { type RedisServer, startRedisServer } from './support/redis-server';
@@ -159,6 +160,107 @@ describe('RedisRoomStore against a real redis-server (no Nest)', () => {
     expect(node.delivered).toEqual([]);
     expect(logger.count('error')).toBe(1);
     expect(logger.lines[0].message).toContain('WIRE_BAD_MAGIC');
+  });
+
+  it('drops and counts what breaks the wire limits, received or about to be sent', async () => {
+    const logger = new CapturingLogger();
+    const options = { url: redis.url, prefix: 'limits', maxMessageBytes: 4096, logger };
+    const node = new FakeNode();
+    node.ids.add('here');
+    const other = new FakeNode();
+    const store = track(new RedisRoomStore({ ...options, nodeId: 'limits-a' }));
+    const sender = track(new RedisRoomStore({ ...options, nodeId: 'limits-b', logger: quiet }));
+    await store.start(node);
+    await sender.start(other);
+    const broadcast = (size: number, rooms: string[] | null = null): OutboundBroadcast => ({
+      message: Buffer.alloc(size, 0x61),
+      binary: false,
+      rooms,
+      except: [],
+      volatile: false,
+    });
+    // Received: too large (published by hand, as another program or a misconfigured node would),
+    // a close code no application may send, and too many target rooms.
+    await admin.publish('limits:all', encodeBroadcast('elsewhere', broadcast(4096)));
+    await admin.publish(
+      'limits:conn:here',
+      encodeCommand('elsewhere', 1, {
+        kind: 'disconnect',
+        connectionId: 'here',
+        code: 1006,
+        reason: '',
+      }),
+    );
+    const tooMany = Array.from({ length: 10_001 }, (_, i) => `r${i}`);
+    await admin.publish(
+      'limits:all',
+      encodeBroadcast('elsewhere', { ...broadcast(1), rooms: tooMany }),
+    );
+    await eventually(
+      () => store.stats.messagesOverLimits === 3,
+      2000,
+      'three messages over limits',
+    );
+    expect(store.stats.malformedMessages).toBe(0);
+    expect(node.delivered).toEqual([]);
+    expect(node.ran).toEqual([]);
+    expect(logger.lines.filter((line) => line.message.includes('beyond the limits'))).toHaveLength(
+      1,
+    );
+
+    // Sent: the other node would drop it, so it is not published, and counted where it was made.
+    sender.publish(broadcast(4096));
+    sender.publish({ ...broadcast(1), rooms: tooMany });
+    expect(sender.stats.publishOverLimits).toBe(2);
+    sender.publish(broadcast(10)); // the largest that fits is far above this
+    await eventually(() => node.delivered.length === 1, 2000, 'the broadcast that fits');
+    expect(node.delivered[0].message.length).toBe(10);
+    expect(sender.stats.published).toBe(1);
+  });
+
+  it('leaves out presence records and sessions that break the limits or do not parse, and counts them', async () => {
+    const store = track(new RedisRoomStore({ url: redis.url, prefix: 'records', logger: quiet }));
+    const presence = store.createPresenceStore();
+    const recovery = store.createRecoveryStore({ windowMs: 60_000, maxMessages: 100 });
+    presence.attach({ removed: () => undefined, lost: () => undefined, localMembers: () => [] });
+    await store.start(new FakeNode());
+    await recovery.start?.();
+    await presence.add('room', { id: 'fine', meta: { name: 'Ann' } });
+    // Written by hand, as a faulty or hostile node would: metadata nested too deep, an id too
+    // long, and a record that is not JSON.
+    const nested = `${'['.repeat(100)}${']'.repeat(100)}`;
+    const record = (meta: string) => `9:{"n":${JSON.stringify(store.nodeId)},"m":${meta}}`;
+    await admin.hset('records:presence:room', 'deep', record(nested));
+    await admin.hset('records:presence:room', 'x'.repeat(4097), record('{}'));
+    await admin.hset('records:presence:room', 'garbled', '10:{not json');
+    const snapshot = await presence.snapshot('room');
+    expect(snapshot.members.map((member) => member.id)).toEqual(['fine']);
+    expect(store.stats.messagesOverLimits).toBe(2);
+    expect(store.stats.malformedMessages).toBe(1);
+
+    const session = {
+      id: 'x'.repeat(4097),
+      token: 'tok',
+      rooms: [],
+      disconnectedAt: Date.now(),
+      owner: 'o',
+    };
+    await admin.set('records:session:tok', JSON.stringify(session));
+    const taken = await recovery.take('tok', recovery.head(), 'o', Date.now());
+    expect(taken).toEqual({ ok: false, reason: 'unknown-session' });
+    expect(store.stats.messagesOverLimits).toBe(3);
+    await admin.set('records:session:tok2', JSON.stringify({ ...session, id: 'c', rooms: [1] }));
+    expect(await recovery.take('tok2', recovery.head(), 'o', Date.now())).toEqual({
+      ok: false,
+      reason: 'unknown-session',
+    });
+    expect(store.stats.malformedMessages).toBe(2);
+    // A valid session still comes back, with only the fields a session has.
+    await admin.set('records:session:tok3', JSON.stringify({ ...session, id: 'c', extra: nested }));
+    expect(await recovery.take('tok3', recovery.head(), 'o', Date.now())).toEqual({
+      ok: true,
+      session: { ...session, id: 'c' },
+    });
   });
 
   it('runs a command for a local connection that another node sent, and answers false for strangers', async () => {

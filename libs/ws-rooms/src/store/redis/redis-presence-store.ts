@@ -9,6 +9,7 @@ import type {
 import { FORGET_NODE, PRESENCE_ADD, PRESENCE_READ, PRESENCE_REMOVE } from './redis-scripts';
 import type { RedisKeys } from './redis-keys';
 import type { RedisStoreContext } from './redis-store-context';
+import { jsonDepthWithin, utf8Within } from './redis-wire-limits';
 
 /** How long a room's version outlives its last member (a joiner may still hold newer changes). */
 const EMPTY_ROOM_VERSION_TTL = 10 * 60_000;
@@ -52,7 +53,8 @@ export class RedisPresenceStore implements PresenceStore {
           [keys.presence(room), keys.presenceVersion(room), keys.presenceRooms(nodeId)],
           [member.id, JSON.stringify({ n: nodeId, m: member.meta }), room],
         )) as [number, string[]];
-        return { members: readMembers(reply[1], null), version: Number(reply[0]), partial: false };
+        const members = readMembers(reply[1], null, this.context);
+        return { members, version: Number(reply[0]), partial: false };
       } catch (error) {
         this.context.failure('presence', `recording presence failed: ${describeError(error)}`);
       }
@@ -96,7 +98,8 @@ export class RedisPresenceStore implements PresenceStore {
         ]);
         const alive = new Set(live);
         alive.add(this.context.nodeId);
-        return { members: readMembers(reply[1], alive), version: Number(reply[0]), partial: false };
+        const members = readMembers(reply[1], alive, this.context);
+        return { members, version: Number(reply[0]), partial: false };
       } catch (error) {
         this.context.failure('presence', `reading presence failed: ${describeError(error)}`);
       }
@@ -176,12 +179,30 @@ export async function forgetNode(
   return removed;
 }
 
-/** Reads hash fields and values into members in join order, keeping those of `alive` nodes. */
-function readMembers(flat: readonly string[], alive: ReadonlySet<string> | null): PresenceMember[] {
+/**
+ * Reads hash fields and values into members in join order, keeping those of `alive` nodes. A
+ * record is another node's writing: one beyond the wire limits (an id too long, metadata too large
+ * or too deep to send on) or that does not parse is left out and counted.
+ */
+function readMembers(
+  flat: readonly string[],
+  alive: ReadonlySet<string> | null,
+  context: Pick<RedisStoreContext, 'limits' | 'stats'>,
+): PresenceMember[] {
+  const { limits, stats } = context;
   const members: { member: PresenceMember; joined: number }[] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const value = flat[i + 1];
     const colon = value.indexOf(':');
+    if (
+      !utf8Within(flat[i], limits.maxNameBytes) ||
+      !utf8Within(value, limits.maxMessageBytes) ||
+      // The version before the colon is ASCII digits: the colon's index is the same in bytes.
+      !jsonDepthWithin(Buffer.from(value), colon + 1, limits.maxJsonDepth)
+    ) {
+      stats.messagesOverLimits++;
+      continue;
+    }
     try {
       const record = JSON.parse(value.slice(colon + 1)) as { n?: unknown; m?: unknown };
       if (alive !== null && !alive.has(String(record.n))) continue;
@@ -195,6 +216,7 @@ function readMembers(flat: readonly string[], alive: ReadonlySet<string> | null)
       });
     } catch {
       // A value another program wrote: not a member.
+      stats.malformedMessages++;
     }
   }
   members.sort((a, b) => a.joined - b.joined);

@@ -8,7 +8,8 @@ import {
   type SuspendedSession,
 } from '../recovery-store.interface';
 import type { OutboundBroadcast, RecoveryStoreOptions } from '../room-store.interface';
-import { decodeBroadcastBody } from './redis-wire';
+import { decodeBroadcastBody, WireErrorCode } from './redis-wire';
+import { utf8Within } from './redis-wire-limits';
 import type { Redis } from 'ioredis';
 import { READ_LOG_OFFSET, TAKE_SESSION } from './redis-scripts';
 import type { RedisStoreContext } from './redis-store-context';
@@ -115,7 +116,7 @@ export class RedisRecoveryStore implements RecoveryStore {
     let entries: StreamEntry[] = [];
     const client = this.context.readyClient();
     try {
-      if (client !== null) entries = await readEntries(client, this.context.keys.log, from, to);
+      if (client !== null) entries = await readEntries(client, this.context, from, to);
     } catch (error) {
       this.context.failure('log', `reading missed broadcasts failed: ${describeError(error)}`);
     }
@@ -188,7 +189,7 @@ export class RedisRecoveryStore implements RecoveryStore {
     }
     const [status, raw] = reply as [string, string | undefined];
     if (status !== 'ok') return { ok: false, reason: status as RecoveryFailure };
-    const session = parseSession(raw);
+    const session = parseSession(raw, this.context);
     return session === null ? { ok: false, reason: 'unknown-session' } : { ok: true, session };
   }
 
@@ -202,7 +203,7 @@ export class RedisRecoveryStore implements RecoveryStore {
     const { keys } = this.context;
     // The counter first: an entry logged after it is read still shows in the range read next.
     const head = Number((await client.get(keys.logOffset)) ?? 0);
-    const entries = await readEntries(client, keys.log, afterOffset + 1, '+');
+    const entries = await readEntries(client, this.context, afterOffset + 1, '+');
     if (head > afterOffset) {
       const first = entries[0];
       if (first === undefined || first.offset !== afterOffset + 1) return null;
@@ -227,19 +228,26 @@ interface StreamEntry {
   readonly broadcast: OutboundBroadcast;
 }
 
-/** Reads and decodes the log entries with offsets from `from` to `to`; undecodable ones are skipped. */
+/**
+ * Reads and decodes the log entries with offsets from `from` to `to`; undecodable ones, and those
+ * beyond the wire limits, are skipped and counted.
+ */
 async function readEntries(
   client: Redis,
-  log: string,
+  context: Pick<RedisStoreContext, 'keys' | 'limits' | 'stats'>,
   from: number,
   to: number | '+',
 ): Promise<StreamEntry[]> {
-  const raw = await client.xrangeBuffer(log, `${from}`, `${to}`);
+  const raw = await client.xrangeBuffer(context.keys.log, `${from}`, `${to}`);
   const entries: StreamEntry[] = [];
   for (const [id, fields] of raw) {
     const body = fieldOf(fields, 'd');
-    const decoded = body === undefined ? null : decodeBroadcastBody(body);
-    if (decoded === null || !decoded.ok) continue;
+    const decoded = body === undefined ? null : decodeBroadcastBody(body, context.limits);
+    if (decoded === null || !decoded.ok) {
+      if (decoded?.error.code === WireErrorCode.OverLimit) context.stats.messagesOverLimits++;
+      else context.stats.malformedMessages++;
+      continue;
+    }
     entries.push({
       offset: Number(id.toString('latin1').split('-', 1)[0]),
       at: Number(fieldOf(fields, 't')),
@@ -257,27 +265,56 @@ function fieldOf(fields: readonly Buffer[], name: string): Buffer | undefined {
   return undefined;
 }
 
-function parseSession(raw: string | undefined): SuspendedSession | null {
+/**
+ * A session as another node kept it, or null (counted) when it is not one or breaks the wire
+ * limits. Only the known fields are kept: nothing else another node wrote travels on.
+ */
+function parseSession(
+  raw: string | undefined,
+  context: Pick<RedisStoreContext, 'limits' | 'stats'>,
+): SuspendedSession | null {
   if (raw === undefined) return null;
-  try {
-    const value = JSON.parse(raw) as Partial<SuspendedSession>;
-    if (
-      typeof value.id !== 'string' ||
-      typeof value.token !== 'string' ||
-      !Array.isArray(value.rooms) ||
-      typeof value.disconnectedAt !== 'number' ||
-      typeof value.owner !== 'string' ||
-      !isOffsetRecord(value.joinedAt)
-    ) {
-      return null;
-    }
-    return value as SuspendedSession;
-  } catch {
+  const { limits, stats } = context;
+  if (!utf8Within(raw, limits.maxMessageBytes)) {
+    stats.messagesOverLimits++;
     return null;
   }
+  let value: Partial<Record<keyof SuspendedSession, unknown>>;
+  try {
+    value = JSON.parse(raw) as typeof value;
+  } catch {
+    stats.malformedMessages++;
+    return null;
+  }
+  const { id, token, rooms, disconnectedAt, owner, joinedAt } = value;
+  if (
+    typeof id !== 'string' ||
+    typeof token !== 'string' ||
+    !Array.isArray(rooms) ||
+    !rooms.every((room): room is string => typeof room === 'string') ||
+    typeof disconnectedAt !== 'number' ||
+    typeof owner !== 'string' ||
+    !isOffsetRecord(joinedAt)
+  ) {
+    stats.malformedMessages++;
+    return null;
+  }
+  if (
+    !utf8Within(id, limits.maxNameBytes) ||
+    !utf8Within(token, limits.maxNameBytes) ||
+    rooms.length > limits.maxListLength ||
+    !rooms.every((room) => utf8Within(room, limits.maxNameBytes)) ||
+    !utf8Within(owner, limits.maxTextBytes) ||
+    (joinedAt !== undefined && Object.keys(joinedAt).length > limits.maxListLength)
+  ) {
+    stats.messagesOverLimits++;
+    return null;
+  }
+  const session: SuspendedSession = { id, token, rooms, disconnectedAt, owner };
+  return joinedAt === undefined ? session : { ...session, joinedAt };
 }
 
-function isOffsetRecord(value: unknown): boolean {
+function isOffsetRecord(value: unknown): value is Readonly<Record<string, number>> | undefined {
   if (value === undefined) return true;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   return Object.values(value).every((offset) => Number.isSafeInteger(offset));

@@ -17,8 +17,21 @@ export interface RedisRoomStoreStats {
   delivered: number;
   /** This node's own messages that came back through a channel it listens to, ignored. */
   echoesIgnored: number;
-  /** Messages that did not decode (another program on the channel, another wire version), ignored. */
+  /**
+   * Messages (and records read back: log entries, sessions, presence members) that did not decode:
+   * another program on the channel, another wire version, a wrong shape. Ignored.
+   */
   malformedMessages: number;
+  /**
+   * Messages from other nodes dropped because they broke a bound of the wire (`maxMessageBytes`,
+   * names per list, a name's length, JSON depth, a number's range). Not in `malformedMessages`.
+   */
+  messagesOverLimits: number;
+  /**
+   * Broadcasts, commands and queries this node did not send because they broke such a bound (the
+   * other nodes would have dropped them): a broadcast then reaches this node's members only.
+   */
+  publishOverLimits: number;
   /** Cluster-wide queries this node asked. */
   queries: number;
   /** Of them, answered with `partial: true`. */
@@ -60,6 +73,8 @@ export function createRedisStoreStats(): RedisRoomStoreStats {
     delivered: 0,
     echoesIgnored: 0,
     malformedMessages: 0,
+    messagesOverLimits: 0,
+    publishOverLimits: 0,
     queries: 0,
     partialQueries: 0,
     requestsAnswered: 0,

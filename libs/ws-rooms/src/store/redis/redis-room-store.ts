@@ -27,6 +27,7 @@ import {
   resolveRedisStoreOptions,
 } from './redis-store-options';
 import {
+  broadcastBeyondLimits,
   decodeWire,
   encodeBroadcast,
   encodeCommand,
@@ -38,8 +39,10 @@ import {
   type WireMessage,
   type WireQuery,
   type WireReplyBody,
+  WireErrorCode,
   WireKind,
 } from './redis-wire';
+import { DEFAULT_WIRE_LIMITS, type WireLimits } from './redis-wire-limits';
 import { ReplyCollector } from './reply-collector';
 import { forgetNode, RedisPresenceStore } from './redis-presence-store';
 import { RedisRecoveryStore } from './redis-recovery-store';
@@ -48,6 +51,9 @@ import type { RedisStoreContext } from './redis-store-context';
 
 type Logs = Pick<Required<RedisRoomStoreOptions>['logger'], 'log' | 'warn' | 'error'>;
 type State = 'new' | 'starting' | 'running' | 'closed';
+
+/** The bytes Redis adds to a logged broadcast: its offset (at most 16 digits), `-0` and `;`. */
+const MAX_LOGGED_OFFSET_BYTES = 19;
 
 /** At most one log line per kind of recurring failure in this period (the rest are counted). */
 const FAILURE_LOG_PERIOD = 30_000;
@@ -138,6 +144,7 @@ export class RedisRoomStore implements RoomStore {
   readonly stats: RedisRoomStoreStats = createRedisStoreStats();
   private readonly options: ResolvedRedisRoomStoreOptions;
   private readonly keys: RedisKeys;
+  private readonly limits: WireLimits;
   private readonly logger: Logs;
   private readonly scheduler: Scheduler;
   private readonly RedisClass: RedisConstructor | null;
@@ -179,10 +186,15 @@ export class RedisRoomStore implements RoomStore {
     this.options = resolveRedisStoreOptions(options);
     this.nodeId = this.options.nodeId;
     this.keys = new RedisKeys(this.options.prefix);
+    this.limits = Object.freeze({
+      ...DEFAULT_WIRE_LIMITS,
+      maxMessageBytes: this.options.maxMessageBytes,
+    });
     this.context = {
       nodeId: this.nodeId,
       keys: this.keys,
       stats: this.stats,
+      limits: this.limits,
       readyClient: () =>
         this.state === 'running' && this.pub?.status === 'ready' ? this.pub : null,
       liveNodes: () => this.liveNodes(),
@@ -375,7 +387,12 @@ export class RedisRoomStore implements RoomStore {
       return false;
     }
     if (this.unacknowledgedBytes > this.options.maxUnacknowledgedBytes) return false;
+    // Beyond a bound the others would drop it: publish() counts it when the server hands it over.
+    if (broadcastBeyondLimits(broadcast, this.limits) !== null) return false;
     const { head, body } = encodeLoggedParts(this.nodeId, broadcast);
+    if (head.length + body.length + MAX_LOGGED_OFFSET_BYTES > this.limits.maxMessageBytes) {
+      return false;
+    }
     this.stats.logged++;
     this.unacknowledgedBytes += body.length;
     SEQUENCE_BROADCAST.run(
@@ -423,7 +440,12 @@ export class RedisRoomStore implements RoomStore {
       broadcast.rooms !== null && broadcast.rooms.length === 1
         ? this.targetChannel(broadcast.rooms[0])
         : this.keys.all;
-    const data = encodeBroadcast(this.nodeId, broadcast);
+    const beyond = broadcastBeyondLimits(broadcast, this.limits);
+    const data = beyond === null ? encodeBroadcast(this.nodeId, broadcast) : null;
+    if (data === null || data.length > this.limits.maxMessageBytes) {
+      this.overLimits(beyond ?? `a broadcast of ${data!.length} bytes`);
+      return;
+    }
     this.stats.published++;
     this.unacknowledgedBytes += data.length;
     pub.publish(channel, data).then(
@@ -446,9 +468,14 @@ export class RedisRoomStore implements RoomStore {
     this.stats.commandsSent++;
     const channel = this.keys.connection(command.connectionId);
     const id = this.nextRequestId++;
+    const data = encodeCommand(this.nodeId, id, command);
+    if (data.length > this.limits.maxMessageBytes) {
+      this.overLimits(`a ${command.kind} command of ${data.length} bytes`);
+      return false;
+    }
     const collector = this.collect(id, (reply) => reply.ran === true);
     try {
-      const receivers = await this.pub!.publish(channel, encodeCommand(this.nodeId, id, command));
+      const receivers = await this.pub!.publish(channel, data);
       collector.expectCount(receivers - (this.subscriptions!.has(channel) ? 1 : 0));
     } catch (error) {
       this.failure('command', `remote command failed: ${describeError(error)}`);
@@ -592,8 +619,14 @@ export class RedisRoomStore implements RoomStore {
       return { value: value(), partial: true };
     }
     const id = this.nextRequestId++;
+    const request = encodeRequest(this.nodeId, id, query);
+    if (request.length > this.limits.maxMessageBytes) {
+      this.overLimits(`a ${query.kind} query of ${request.length} bytes`);
+      this.stats.partialQueries++;
+      return { value: value(), partial: true };
+    }
     const collector = this.collect(id, isFinal, timeout);
-    const sent = pub.publish(this.keys.requests, encodeRequest(this.nodeId, id, query));
+    const sent = pub.publish(this.keys.requests, request);
     this.liveNodes().then(
       (live) => collector.expectNodes(live.filter((nodeId) => nodeId !== this.nodeId)),
       (error: unknown) => {
@@ -630,7 +663,15 @@ export class RedisRoomStore implements RoomStore {
   private readonly onMessage = (_channel: Buffer, data: Buffer): void => {
     this.stats.received++;
     try {
-      const decoded = decodeWire(data);
+      const decoded = decodeWire(data, this.limits);
+      if (!decoded.ok && decoded.error.code === WireErrorCode.OverLimit) {
+        this.stats.messagesOverLimits++;
+        this.failure(
+          'over-limits',
+          `dropped a message beyond the limits: ${decoded.error.message}`,
+        );
+        return;
+      }
       if (!decoded.ok) {
         this.stats.malformedMessages++;
         this.failure(
@@ -743,11 +784,14 @@ export class RedisRoomStore implements RoomStore {
   private reply(origin: string, body: WireReplyBody): void {
     const pub = this.pub;
     if (pub === null || pub.status !== 'ready') return;
-    pub
-      .publish(this.keys.replies(origin), encodeReply(this.nodeId, body))
-      .catch((error: unknown) => {
-        this.failure('reply', `reply failed: ${describeError(error)}`);
-      });
+    const data = encodeReply(this.nodeId, body);
+    // The asker would drop it: it times out and answers partially instead.
+    if (data.length > this.limits.maxMessageBytes) {
+      return this.overLimits(`an answer of ${data.length} bytes`);
+    }
+    pub.publish(this.keys.replies(origin), data).catch((error: unknown) => {
+      this.failure('reply', `reply failed: ${describeError(error)}`);
+    });
   }
 
   // ---- local index ----
@@ -1008,6 +1052,12 @@ export class RedisRoomStore implements RoomStore {
     this.stats.subscriptions = this.subscriptions?.size ?? 0;
     this.stats.connected =
       this.state === 'running' && this.gapStartedAt === null && this.bothReady();
+  }
+
+  /** Something this node would send breaks a wire limit: the other nodes would drop it. */
+  private overLimits(what: string): void {
+    this.stats.publishOverLimits++;
+    this.failure('publish-limits', `not sent to the other nodes, beyond the wire limits: ${what}`);
   }
 
   /** Logs a recurring failure at most once per period and kind; the counters say how often. */

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from './redis-keys';
 import type { RedisRoomStoreStats } from './redis-room-store-stats';
+import type { WireLimits } from './redis-wire-limits';
 
 /**
  * What the presence and recovery parts of the Redis store share with the room store: its node id,
@@ -11,6 +12,8 @@ export interface RedisStoreContext {
   readonly keys: RedisKeys;
   /** The room store's counters, updated in place. */
   readonly stats: RedisRoomStoreStats;
+  /** The bounds of what other nodes write: messages, and the records read back from Redis. */
+  readonly limits: WireLimits;
   /** The command connection while it is ready, null otherwise (commands would fail at once). */
   readyClient(): Redis | null;
   /** The ids of the nodes whose heartbeat is alive (this one included). */

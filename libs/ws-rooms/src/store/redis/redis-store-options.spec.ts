@@ -17,6 +17,7 @@ describe('resolveRedisStoreOptions', () => {
       heartbeatTtl: 5000,
       connectTimeout: 5000,
       maxUnacknowledgedBytes: 16 * 1024 * 1024,
+      maxMessageBytes: 16 * 1024 * 1024,
     });
     expect(resolved.nodeId).toMatch(/^[A-Za-z0-9_-]{12}$/);
     expect(resolveRedisStoreOptions({ url: 'redis://h' }).nodeId).not.toBe(resolved.nodeId);
@@ -72,6 +73,11 @@ describe('resolveRedisStoreOptions', () => {
       'a TTL not above the interval',
       { url: 'redis://h', heartbeatInterval: 1000, heartbeatTtl: 1000 },
       '"heartbeatTtl" (1000) must be greater than "heartbeatInterval" (1000)',
+    ],
+    [
+      'a message bound too small for ordinary answers',
+      { url: 'redis://h', maxMessageBytes: 4095 },
+      '"maxMessageBytes" must be at least 4096, got 4095',
     ],
     [
       'a negative connect timeout',

@@ -5,6 +5,7 @@ import { WsRoomsErrorCode } from '../../errors/error-codes';
 import { WsRoomsError } from '../../errors/ws-rooms.error';
 import type { Scheduler } from '../../server/heartbeat';
 import { MAX_NODE_ID_BYTES } from './redis-wire';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './redis-wire-limits';
 
 /**
  * Options of {@link RedisRoomStore}. Give exactly one of `url` and `client`.
@@ -62,6 +63,14 @@ export interface RedisRoomStoreOptions {
    */
   maxUnacknowledgedBytes?: number;
   /**
+   * Largest message, in bytes, this node sends to or takes from the other nodes (a broadcast with
+   * its header, a command, a query, an answer). Bigger ones are dropped and counted
+   * (`stats.publishOverLimits` when sending, `stats.messagesOverLimits` when receiving). Every node
+   * of a cluster should use the same value.
+   * @default 16777216 (16 MiB)
+   */
+  maxMessageBytes?: number;
+  /**
    * How long `start()` waits for Redis before it fails with `WS_ROOMS_REDIS_UNAVAILABLE`.
    * @default 5000
    */
@@ -84,6 +93,7 @@ export interface ResolvedRedisRoomStoreOptions {
   readonly heartbeatTtl: number;
   readonly connectTimeout: number;
   readonly maxUnacknowledgedBytes: number;
+  readonly maxMessageBytes: number;
 }
 
 /**
@@ -127,6 +137,11 @@ export function resolveRedisStoreOptions(
       `"heartbeatTtl" (${heartbeatTtl}) must be greater than "heartbeatInterval" (${heartbeatInterval})`,
     );
   }
+  const maxMessageBytes = positiveInteger(input, 'maxMessageBytes', DEFAULT_MAX_MESSAGE_BYTES);
+  // Below this, answers to ordinary queries would not fit and the cluster would answer partially.
+  if (maxMessageBytes < MIN_MESSAGE_BYTES) {
+    fail(`"maxMessageBytes" must be at least ${MIN_MESSAGE_BYTES}, got ${maxMessageBytes}`);
+  }
   return {
     url,
     client,
@@ -138,15 +153,20 @@ export function resolveRedisStoreOptions(
     heartbeatTtl,
     connectTimeout: positiveInteger(input, 'connectTimeout', 5000),
     maxUnacknowledgedBytes: positiveInteger(input, 'maxUnacknowledgedBytes', 16 * 1024 * 1024),
+    maxMessageBytes,
   };
 }
+
+/** The smallest `maxMessageBytes` accepted. */
+const MIN_MESSAGE_BYTES = 4096;
 
 type NumericKey =
   | 'requestTimeout'
   | 'heartbeatInterval'
   | 'heartbeatTtl'
   | 'connectTimeout'
-  | 'maxUnacknowledgedBytes';
+  | 'maxUnacknowledgedBytes'
+  | 'maxMessageBytes';
 
 function positiveInteger(
   options: RedisRoomStoreOptions,

@@ -1,6 +1,4 @@
-import type { OutboundBroadcast, RemoteCommand } from '../room-store.interface';
-
-/**
+/*
  * The codec of the messages nodes exchange over Redis pub/sub. Pure: no Redis, no server.
  *
  * Every message starts with the same small header, so that a node can tell its own echo and the
@@ -19,28 +17,45 @@ import type { OutboundBroadcast, RemoteCommand } from '../room-store.interface';
  * same for the `except` rooms, and then the protocol message itself, as is, to the end: the bytes
  * the origin encoded once are the bytes every node frames, nothing is re-encoded or escaped.
  *
- * **Commands, requests and replies** (rare, small) carry a UTF-8 JSON body after the header.
+ * **Commands, requests and replies** (rare, small) carry a UTF-8 JSON body after the header
+ * (`redis-wire-json.ts`).
  *
  * A **logged broadcast** (recovery across nodes) carries its offset in ASCII as `<offset>-0;`, then
  * the broadcast body as above. Redis itself writes the offset in (a script numbers the broadcast,
  * appends it to the log stream and publishes it in one step), so the node sends the header and the
  * body separately ({@link encodeLoggedParts}) and the stream stores the very body that is published.
+ *
+ * Decoding is one pass, linear in the message, and never throws: every message is first held to
+ * the bounds of {@link WireLimits} (`redis-wire-limits.ts`), and one beyond them is refused before
+ * anything is allocated for it.
  */
-export const WireKind = {
-  /** A broadcast already delivered on its origin node. */
-  Broadcast: 1,
-  /** A join/leave/disconnect for a connection of whichever node owns it. */
-  Command: 2,
-  /** A cluster-wide query. */
-  Request: 3,
-  /** The answer to a command or a request, on the asker's reply channel. */
-  Reply: 4,
-  /** A broadcast numbered in the cluster's recovery log, delivered by every node (origin included). */
-  Logged: 5,
-} as const;
+import type { OutboundBroadcast, RemoteCommand } from '../room-store.interface';
+import { decodeJsonBody } from './redis-wire-json';
+import { DEFAULT_WIRE_LIMITS, utf8Within, type WireLimits } from './redis-wire-limits';
+import {
+  type WireDecodeResult,
+  WireErrorCode,
+  type WireFailure,
+  WireKind,
+  type WireQuery,
+  type WireReplyBody,
+  wireFailure,
+} from './redis-wire-types';
 
-/** One of the values of {@link WireKind}. */
-export type WireKind = (typeof WireKind)[keyof typeof WireKind];
+export {
+  fromWireValue,
+  RedisWireError,
+  toWireValue,
+  type WireDecodeResult,
+  WireErrorCode,
+  WireKind,
+  type WireMessage,
+  type WireQuery,
+  type WireReplyBody,
+  type WireRequestReport,
+  type WireValue,
+} from './redis-wire-types';
+export { DEFAULT_WIRE_LIMITS, type WireLimits } from './redis-wire-limits';
 
 /** The version this codec writes and reads. */
 export const WIRE_VERSION = 1;
@@ -52,134 +67,6 @@ const FLAG_BINARY = 1;
 const FLAG_VOLATILE = 2;
 const FLAG_EVERYONE = 4;
 const KNOWN_FLAGS = FLAG_BINARY | FLAG_VOLATILE | FLAG_EVERYONE;
-
-/**
- * A value of a request or a reply as JSON carries it: the value itself, or bytes in base64 (the
- * form of the reserved request messages, PROTOCOL.md).
- */
-export type WireValue = { readonly value: unknown } | { readonly bytes: string };
-
-/** The questions a node can ask the others. */
-export type WireQuery =
-  | { readonly kind: 'members'; readonly room: string }
-  | { readonly kind: 'rooms' }
-  | { readonly kind: 'roomsOf'; readonly connectionId: string }
-  | { readonly kind: 'count' }
-  | {
-      /** `to(room).request()`: ask your recipients and report what they answered. */
-      readonly kind: 'request';
-      readonly rooms: readonly string[] | null;
-      readonly except: readonly string[];
-      readonly event: string;
-      readonly value: WireValue;
-      readonly timeout: number;
-    };
-
-/** What one node's recipients answered to a `request` query. */
-export interface WireRequestReport {
-  readonly replies: readonly (readonly [string, WireValue])[];
-  readonly errors: readonly (readonly [
-    string,
-    { readonly code: string; readonly message: string },
-  ])[];
-  readonly missing: readonly string[];
-}
-
-/**
- * An answer: `ran` for a command; `list` for `members`/`rooms`/`roomsOf` (`null` from `roomsOf`
- * means "not my connection"); `count` for `count`; `report` for `request`.
- */
-export interface WireReplyBody {
-  readonly id: number;
-  readonly ran?: boolean;
-  readonly list?: readonly string[] | null;
-  readonly count?: number;
-  readonly report?: WireRequestReport;
-}
-
-/** A value as {@link WireValue} carries it. */
-export function toWireValue(value: unknown): WireValue {
-  if (value instanceof Uint8Array) {
-    return {
-      bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'),
-    };
-  }
-  return { value: value === undefined ? null : value };
-}
-
-/** The value a {@link WireValue} carries (bytes as a Buffer). */
-export function fromWireValue(wire: WireValue): unknown {
-  return 'bytes' in wire ? Buffer.from(wire.bytes, 'base64') : wire.value;
-}
-
-/** A decoded message. */
-export type WireMessage =
-  | {
-      readonly kind: typeof WireKind.Broadcast;
-      readonly nodeId: string;
-      readonly broadcast: OutboundBroadcast;
-    }
-  | {
-      readonly kind: typeof WireKind.Command;
-      readonly nodeId: string;
-      readonly id: number;
-      readonly command: RemoteCommand;
-    }
-  | {
-      readonly kind: typeof WireKind.Request;
-      readonly nodeId: string;
-      readonly id: number;
-      readonly query: WireQuery;
-    }
-  | {
-      readonly kind: typeof WireKind.Reply;
-      readonly nodeId: string;
-      readonly reply: WireReplyBody;
-    }
-  | {
-      readonly kind: typeof WireKind.Logged;
-      readonly nodeId: string;
-      readonly offset: number;
-      readonly broadcast: OutboundBroadcast;
-    };
-
-/** Why a message could not be decoded; stable strings, counted and logged by the store. */
-export const WireErrorCode = {
-  /** Shorter than its header or than a length it announces. */
-  Truncated: 'WIRE_TRUNCATED',
-  /** Not a ws-rooms message at all (first byte). */
-  BadMagic: 'WIRE_BAD_MAGIC',
-  /** Written by a newer (or older) version of the codec. */
-  UnsupportedVersion: 'WIRE_UNSUPPORTED_VERSION',
-  /** A kind byte this version does not know. */
-  UnknownKind: 'WIRE_UNKNOWN_KIND',
-  /** An empty node id. */
-  BadNodeId: 'WIRE_BAD_NODE_ID',
-  /** Flag bits this version does not know. */
-  BadFlags: 'WIRE_BAD_FLAGS',
-  /** A JSON body that does not parse or does not have the expected shape. */
-  BadBody: 'WIRE_BAD_BODY',
-} as const;
-
-/** One of the values of {@link WireErrorCode}. */
-export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];
-
-/** A message from Redis that is not a valid ws-rooms message. */
-export class RedisWireError extends Error {
-  override readonly name = 'RedisWireError';
-
-  constructor(
-    readonly code: WireErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** The outcome of {@link decodeWire}: never throws on bad input. */
-export type WireDecodeResult =
-  | { readonly ok: true; readonly message: WireMessage }
-  | { readonly ok: false; readonly error: RedisWireError };
 
 /**
  * Encodes a broadcast: one allocation, the header and the message copied in once.
@@ -205,13 +92,40 @@ export function encodeLoggedParts(
 }
 
 /**
+ * Why the other nodes would refuse this broadcast's target lists (too many names, a name too
+ * long), or null when they would take them. The publisher checks before it sends: a broadcast
+ * every receiver drops is better not sent, and counted where it was made.
+ */
+export function broadcastBeyondLimits(
+  broadcast: Pick<OutboundBroadcast, 'rooms' | 'except'>,
+  limits: WireLimits = DEFAULT_WIRE_LIMITS,
+): string | null {
+  for (const [what, names] of [
+    ['rooms', broadcast.rooms ?? []],
+    ['except', broadcast.except],
+  ] as const) {
+    if (names.length > limits.maxTargets) {
+      return `${names.length} ${what} (at most ${limits.maxTargets})`;
+    }
+    for (const name of names) {
+      if (!utf8Within(name, limits.maxNameBytes)) {
+        return `a name of ${Buffer.byteLength(name)} bytes in ${what} (at most ${limits.maxNameBytes})`;
+      }
+    }
+  }
+  return null;
+}
+
+/**
  * Decodes a broadcast body as the log stream keeps it. Never throws; the message is a view into
  * `body`.
  */
 export function decodeBroadcastBody(
   body: Buffer,
-): { ok: true; broadcast: OutboundBroadcast } | { ok: false; error: RedisWireError } {
-  return readBroadcast(body, 0);
+  limits: WireLimits = DEFAULT_WIRE_LIMITS,
+): { ok: true; broadcast: OutboundBroadcast } | WireFailure {
+  if (body.length > limits.maxMessageBytes) return tooLarge(body.length, limits);
+  return readBroadcast(body, 0, limits);
 }
 
 /** The header (when `kind` is given) and the body of a broadcast, in one allocation. */
@@ -256,60 +170,58 @@ export function encodeReply(nodeId: string, reply: WireReplyBody): Buffer {
 }
 
 /**
- * Decodes any message. A broadcast's `message` is a view into `data` (no copy): the caller must not
- * reuse `data` while the broadcast is in use (ioredis hands every message its own Buffer).
+ * Decodes any message, held to `limits`. A broadcast's `message` is a view into `data` (no copy):
+ * the caller must not reuse `data` while the broadcast is in use (ioredis hands every message its
+ * own Buffer).
  */
-export function decodeWire(data: Buffer): WireDecodeResult {
+export function decodeWire(
+  data: Buffer,
+  limits: WireLimits = DEFAULT_WIRE_LIMITS,
+): WireDecodeResult {
+  if (data.length > limits.maxMessageBytes) return tooLarge(data.length, limits);
   if (data.length < 4)
-    return failure(
+    return wireFailure(
       WireErrorCode.Truncated,
       `message of ${data.length} bytes is shorter than a header`,
     );
   if (data[0] !== MAGIC)
-    return failure(
+    return wireFailure(
       WireErrorCode.BadMagic,
       `first byte 0x${hex(data[0])} is not a ws-rooms message`,
     );
   if (data[1] !== WIRE_VERSION)
-    return failure(
+    return wireFailure(
       WireErrorCode.UnsupportedVersion,
       `wire version ${data[1]} (this node speaks ${WIRE_VERSION})`,
     );
   const kind = data[2];
   const nodeLength = data[3];
-  if (nodeLength === 0) return failure(WireErrorCode.BadNodeId, 'empty node id');
-  if (data.length < 4 + nodeLength) return failure(WireErrorCode.Truncated, 'node id cut short');
+  if (nodeLength === 0) return wireFailure(WireErrorCode.BadNodeId, 'empty node id');
+  if (data.length < 4 + nodeLength)
+    return wireFailure(WireErrorCode.Truncated, 'node id cut short');
   const nodeId = data.toString('utf8', 4, 4 + nodeLength);
   const at = 4 + nodeLength;
   switch (kind) {
     case WireKind.Broadcast:
-      return decodeBroadcast(data, at, nodeId);
+      return decodeBroadcast(data, at, nodeId, limits);
     case WireKind.Command:
-      return decodeJsonBody(data, at, (body) => {
-        const command = asCommand(body.command);
-        return isRequestId(body.id) && command !== null
-          ? { kind, nodeId, id: body.id, command }
-          : null;
-      });
     case WireKind.Request:
-      return decodeJsonBody(data, at, (body) => {
-        const query = asQuery(body.query);
-        return isRequestId(body.id) && query !== null ? { kind, nodeId, id: body.id, query } : null;
-      });
     case WireKind.Reply:
-      return decodeJsonBody(data, at, (body) => {
-        const reply = asReply(body);
-        return reply === null ? null : { kind, nodeId, reply };
-      });
+      return decodeJsonBody(data, at, kind, nodeId, limits);
     case WireKind.Logged:
-      return decodeLogged(data, at, nodeId);
+      return decodeLogged(data, at, nodeId, limits);
     default:
-      return failure(WireErrorCode.UnknownKind, `unknown message kind ${kind}`);
+      return wireFailure(WireErrorCode.UnknownKind, `unknown message kind ${kind}`);
   }
 }
 
-function decodeBroadcast(data: Buffer, start: number, nodeId: string): WireDecodeResult {
-  const read = readBroadcast(data, start);
+function decodeBroadcast(
+  data: Buffer,
+  start: number,
+  nodeId: string,
+  limits: WireLimits,
+): WireDecodeResult {
+  const read = readBroadcast(data, start, limits);
   if (!read.ok) return read;
   return { ok: true, message: { kind: WireKind.Broadcast, nodeId, broadcast: read.broadcast } };
 }
@@ -317,19 +229,24 @@ function decodeBroadcast(data: Buffer, start: number, nodeId: string): WireDecod
 /** The longest `<offset>-0` field before its `;`: 16 digits (more than any safe integer) and `-0`. */
 const MAX_OFFSET_FIELD = 18;
 
-function decodeLogged(data: Buffer, start: number, nodeId: string): WireDecodeResult {
+function decodeLogged(
+  data: Buffer,
+  start: number,
+  nodeId: string,
+  limits: WireLimits,
+): WireDecodeResult {
   // Looked for in the field's bytes only: a large message without `;` is not scanned whole.
   const end = data.subarray(start, start + MAX_OFFSET_FIELD + 1).indexOf(0x3b) + start; // ';'
   if (end < start) {
-    return failure(WireErrorCode.Truncated, 'logged broadcast without its offset');
+    return wireFailure(WireErrorCode.Truncated, 'logged broadcast without its offset');
   }
   const field = data.toString('latin1', start, end);
   const match = /^([1-9][0-9]*)-0$/.exec(field);
   const offset = match === null ? Number.NaN : Number(match[1]);
   if (!Number.isSafeInteger(offset)) {
-    return failure(WireErrorCode.BadBody, `logged broadcast offset ${JSON.stringify(field)}`);
+    return wireFailure(WireErrorCode.BadBody, `logged broadcast offset ${JSON.stringify(field)}`);
   }
-  const read = readBroadcast(data, end + 1);
+  const read = readBroadcast(data, end + 1, limits);
   if (!read.ok) return read;
   return {
     ok: true,
@@ -340,18 +257,23 @@ function decodeLogged(data: Buffer, start: number, nodeId: string): WireDecodeRe
 function readBroadcast(
   data: Buffer,
   start: number,
-): { ok: true; broadcast: OutboundBroadcast } | { ok: false; error: RedisWireError } {
-  if (data.length < start + 1) return failure(WireErrorCode.Truncated, 'broadcast flags missing');
+  limits: WireLimits,
+): { ok: true; broadcast: OutboundBroadcast } | WireFailure {
+  if (data.length < start + 1)
+    return wireFailure(WireErrorCode.Truncated, 'broadcast flags missing');
   const flags = data[start];
   if ((flags & ~KNOWN_FLAGS) !== 0)
-    return failure(WireErrorCode.BadFlags, `unknown flag bits 0x${hex(flags)}`);
-  const rooms = readNames(data, start + 1);
-  if (rooms === null) return failure(WireErrorCode.Truncated, 'target rooms cut short');
-  const except = readNames(data, rooms.end);
-  if (except === null) return failure(WireErrorCode.Truncated, 'except rooms cut short');
+    return wireFailure(WireErrorCode.BadFlags, `unknown flag bits 0x${hex(flags)}`);
+  const rooms = readNames(data, start + 1, 'target rooms', limits);
+  if (!rooms.ok) return rooms;
+  const except = readNames(data, rooms.end, 'except rooms', limits);
+  if (!except.ok) return except;
   const everyone = (flags & FLAG_EVERYONE) !== 0;
   if (everyone && rooms.names.length > 0) {
-    return failure(WireErrorCode.BadFlags, 'a broadcast to every connection must not list rooms');
+    return wireFailure(
+      WireErrorCode.BadFlags,
+      'a broadcast to every connection must not list rooms',
+    );
   }
   const broadcast: OutboundBroadcast = {
     message: data.subarray(except.end),
@@ -391,22 +313,39 @@ function writeNames(out: Buffer, start: number, names: readonly Buffer[]): numbe
   return at;
 }
 
-function readNames(data: Buffer, start: number): { names: string[]; end: number } | null {
-  if (data.length < start + 4) return null;
+/** A u32 count, then each name as a u32 length and UTF-8; counts and lengths are checked first. */
+function readNames(
+  data: Buffer,
+  start: number,
+  what: string,
+  limits: WireLimits,
+): { ok: true; names: string[]; end: number } | WireFailure {
+  if (data.length < start + 4) return wireFailure(WireErrorCode.Truncated, `${what} cut short`);
   const count = data.readUInt32BE(start);
   // Each name takes at least its 4-byte length: a count beyond that is a lie, not an allocation.
-  if (count > (data.length - start - 4) / 4) return null;
+  if (count > (data.length - start - 4) / 4) {
+    return wireFailure(WireErrorCode.Truncated, `${what} cut short`);
+  }
+  if (count > limits.maxTargets) {
+    return wireFailure(WireErrorCode.OverLimit, `${count} ${what} (at most ${limits.maxTargets})`);
+  }
   const names: string[] = [];
   let at = start + 4;
   for (let i = 0; i < count; i++) {
-    if (data.length < at + 4) return null;
+    if (data.length < at + 4) return wireFailure(WireErrorCode.Truncated, `${what} cut short`);
     const length = data.readUInt32BE(at);
     at += 4;
-    if (data.length < at + length) return null;
+    if (length > limits.maxNameBytes) {
+      return wireFailure(
+        WireErrorCode.OverLimit,
+        `a name of ${length} bytes in ${what} (at most ${limits.maxNameBytes})`,
+      );
+    }
+    if (data.length < at + length) return wireFailure(WireErrorCode.Truncated, `${what} cut short`);
     names.push(data.toString('utf8', at, at + length));
     at += length;
   }
-  return { names, end: at };
+  return { ok: true, names, end: at };
 }
 
 function encodeJson(nodeId: string, kind: WireKind, body: unknown): Buffer {
@@ -417,150 +356,11 @@ function encodeJson(nodeId: string, kind: WireKind, body: unknown): Buffer {
   return out;
 }
 
-type JsonBody = Record<string, unknown>;
-
-function decodeJsonBody(
-  data: Buffer,
-  start: number,
-  shape: (body: JsonBody) => WireMessage | null,
-): WireDecodeResult {
-  let body: unknown;
-  try {
-    body = JSON.parse(data.toString('utf8', start));
-  } catch {
-    return failure(WireErrorCode.BadBody, 'body is not JSON');
-  }
-  const message = isObject(body) ? shape(body) : null;
-  if (message === null)
-    return failure(WireErrorCode.BadBody, 'body does not have the expected shape');
-  return { ok: true, message };
-}
-
-function asCommand(value: unknown): RemoteCommand | null {
-  if (!isObject(value) || !isNonEmptyString(value.connectionId)) return null;
-  const { kind, connectionId } = value;
-  if (kind === 'join' || kind === 'leave') {
-    return isNonEmptyString(value.room) ? { kind, connectionId, room: value.room } : null;
-  }
-  if (kind === 'disconnect' && Number.isInteger(value.code) && typeof value.reason === 'string') {
-    return { kind, connectionId, code: value.code as number, reason: value.reason };
-  }
-  if (kind === 'takeover' && isNonEmptyString(value.token) && typeof value.owner === 'string') {
-    return { kind, connectionId, token: value.token, owner: value.owner };
-  }
-  return null;
-}
-
-function asQuery(value: unknown): WireQuery | null {
-  if (!isObject(value)) return null;
-  switch (value.kind) {
-    case 'members':
-      return isNonEmptyString(value.room) ? { kind: 'members', room: value.room } : null;
-    case 'roomsOf':
-      return isNonEmptyString(value.connectionId)
-        ? { kind: 'roomsOf', connectionId: value.connectionId }
-        : null;
-    case 'rooms':
-    case 'count':
-      return { kind: value.kind };
-    case 'request': {
-      const { rooms, except, event, timeout } = value;
-      const wire = asWireValue(value.value);
-      if (
-        (rooms !== null && !isStringArray(rooms)) ||
-        !isStringArray(except) ||
-        !isNonEmptyString(event) ||
-        !Number.isSafeInteger(timeout) ||
-        (timeout as number) <= 0 ||
-        wire === null
-      ) {
-        return null;
-      }
-      return { kind: 'request', rooms, except, event, value: wire, timeout: timeout as number };
-    }
-    default:
-      return null;
-  }
-}
-
-function asWireValue(value: unknown): WireValue | null {
-  if (!isObject(value)) return null;
-  if (typeof value.bytes === 'string') return { bytes: value.bytes };
-  return 'value' in value ? { value: value.value } : null;
-}
-
-function asReport(value: unknown): WireRequestReport | null {
-  if (!isObject(value) || !Array.isArray(value.replies) || !Array.isArray(value.errors))
-    return null;
-  if (!isStringArray(value.missing)) return null;
-  const replies: (readonly [string, WireValue])[] = [];
-  for (const entry of value.replies) {
-    const wire = Array.isArray(entry) && isNonEmptyString(entry[0]) ? asWireValue(entry[1]) : null;
-    if (wire === null) return null;
-    replies.push([entry[0] as string, wire]);
-  }
-  const errors: (readonly [string, { code: string; message: string }])[] = [];
-  for (const entry of value.errors) {
-    if (!Array.isArray(entry) || !isNonEmptyString(entry[0]) || !isObject(entry[1])) return null;
-    const { code, message } = entry[1];
-    if (typeof code !== 'string' || typeof message !== 'string') return null;
-    errors.push([entry[0], { code, message }]);
-  }
-  return { replies, errors, missing: value.missing };
-}
-
-function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((item) => typeof item === 'string');
-}
-
-function asReply(body: JsonBody): WireReplyBody | null {
-  if (!isRequestId(body.id)) return null;
-  const reply: {
-    id: number;
-    ran?: boolean;
-    list?: string[] | null;
-    count?: number;
-    report?: WireRequestReport;
-  } = { id: body.id };
-  if (body.report !== undefined) {
-    const report = asReport(body.report);
-    if (report === null) return null;
-    reply.report = report;
-  }
-  if (body.ran !== undefined) {
-    if (typeof body.ran !== 'boolean') return null;
-    reply.ran = body.ran;
-  }
-  if (body.list !== undefined) {
-    if (
-      body.list !== null &&
-      !(Array.isArray(body.list) && body.list.every((item) => typeof item === 'string'))
-    ) {
-      return null;
-    }
-    reply.list = body.list as string[] | null;
-  }
-  if (body.count !== undefined) {
-    if (!Number.isSafeInteger(body.count) || (body.count as number) < 0) return null;
-    reply.count = body.count as number;
-  }
-  return reply;
-}
-
-function isObject(value: unknown): value is JsonBody {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isNonEmptyString(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0;
-}
-
-function isRequestId(value: unknown): value is number {
-  return Number.isSafeInteger(value) && (value as number) > 0;
-}
-
-function failure(code: WireErrorCode, message: string): { ok: false; error: RedisWireError } {
-  return { ok: false, error: new RedisWireError(code, message) };
+function tooLarge(length: number, limits: WireLimits): WireFailure {
+  return wireFailure(
+    WireErrorCode.OverLimit,
+    `message of ${length} bytes (at most ${limits.maxMessageBytes})`,
+  );
 }
 
 function hex(byte: number): string {
