@@ -12,10 +12,9 @@ const swcTransform = [
   },
 ];
 
-module.exports = {
+/** What every suite shares: how TypeScript is compiled and how `ws-rooms` resolves to the sources. */
+const base = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/libs', '<rootDir>/test', '<rootDir>/src'],
-  testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/test/compat-'],
   transform: { '^.+\\.(t|j)sx?$': swcTransform },
   transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],
@@ -23,6 +22,55 @@ module.exports = {
     '^ws-rooms$': '<rootDir>/libs/ws-rooms/src/index.ts',
     '^ws-rooms/client$': '<rootDir>/libs/ws-rooms/src/client/index.ts',
   },
+};
+
+/** Suites that drive Chromium (`test/**` files named `*.browser.e2e-spec.ts`). */
+const BROWSER_SUITES = '\\.browser\\.e2e-spec\\.ts$';
+
+/**
+ * One Jest project per kind of suite, each run alone with `--selectProjects <name>` (see the `test:*`
+ * scripts of package.json and CONTRIBUTING.md). Every spec file belongs to exactly one project.
+ */
+module.exports = {
+  projects: [
+    {
+      ...base,
+      displayName: 'unit',
+      roots: ['<rootDir>/libs', '<rootDir>/src'],
+      testMatch: ['**/*.spec.ts'],
+    },
+    {
+      ...base,
+      displayName: 'e2e',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.e2e-spec.ts', '**/*.spec.ts'],
+      testPathIgnorePatterns: [
+        ...base.testPathIgnorePatterns,
+        BROWSER_SUITES,
+        '/test/redis/',
+        '/test/docs/',
+      ],
+    },
+    {
+      ...base,
+      displayName: 'browser',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.browser.e2e-spec.ts'],
+    },
+    {
+      ...base,
+      displayName: 'redis',
+      roots: ['<rootDir>/test/redis'],
+      testMatch: ['**/*.e2e-spec.ts', '**/*.spec.ts'],
+      testPathIgnorePatterns: [...base.testPathIgnorePatterns, BROWSER_SUITES],
+    },
+    {
+      ...base,
+      displayName: 'docs',
+      roots: ['<rootDir>/test/docs'],
+      testMatch: ['**/*.e2e-spec.ts'],
+    },
+  ],
   testTimeout: 20000,
   maxWorkers: 2,
 };
