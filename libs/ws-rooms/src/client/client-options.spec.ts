@@ -26,6 +26,7 @@ describe('client options', () => {
       jitter: true,
       resetAfter: 5000,
       maxFailedAttempts: 20,
+      tryAgainLaterDelay: 5000,
       shouldReconnect: defaultShouldReconnect,
     });
   });

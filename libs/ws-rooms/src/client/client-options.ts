@@ -41,8 +41,18 @@ export interface ReconnectOptions {
    */
   readonly maxFailedAttempts?: number;
   /**
+   * The shortest wait, in ms, before coming back after the server closed with 1013 (Try Again
+   * Later): a ws-rooms server closes a sustained message flood that way (after rate-limit errors),
+   * and an overloaded server may too. With `jitter` the wait is uniform in
+   * `[tryAgainLaterDelay, 2 × tryAgainLaterDelay)`, so that clients cut together do not return
+   * together; never shorter than the backoff's own delay. At most 1073741823 (half the longest
+   * timer). @default 5000
+   */
+  readonly tryAgainLaterDelay?: number;
+  /**
    * Decides whether an unexpected close is retried. @default defaultShouldReconnect (no retry on a
-   * refused handshake status, close codes 1000, 1003, 1008 and 4000-4499)
+   * refused handshake status, close codes 1000, 1003, 1008 and 4000-4499; 1013 is retried after
+   * `tryAgainLaterDelay`)
    */
   readonly shouldReconnect?: (close: CloseDetails) => boolean;
 }
@@ -121,6 +131,7 @@ export const DEFAULT_RECONNECT_OPTIONS: Readonly<ResolvedReconnectOptions> = Obj
   jitter: true,
   resetAfter: 5000,
   maxFailedAttempts: 20,
+  tryAgainLaterDelay: 5000,
   shouldReconnect: defaultShouldReconnect,
 });
 
@@ -222,9 +233,11 @@ function resolveReconnect(
     jitter: given.jitter ?? DEFAULT_RECONNECT_OPTIONS.jitter,
     resetAfter: given.resetAfter ?? DEFAULT_RECONNECT_OPTIONS.resetAfter,
     maxFailedAttempts: given.maxFailedAttempts ?? DEFAULT_RECONNECT_OPTIONS.maxFailedAttempts,
+    tryAgainLaterDelay: given.tryAgainLaterDelay ?? DEFAULT_RECONNECT_OPTIONS.tryAgainLaterDelay,
     shouldReconnect: given.shouldReconnect ?? DEFAULT_RECONNECT_OPTIONS.shouldReconnect,
   };
-  const { initialDelay, maxDelay, factor, resetAfter, maxFailedAttempts } = resolved;
+  const { initialDelay, maxDelay, factor, resetAfter, maxFailedAttempts, tryAgainLaterDelay } =
+    resolved;
   if (!isFiniteAtLeast(initialDelay, 0))
     invalid('reconnect.initialDelay', initialDelay, 'a finite number >= 0');
   if (!isFiniteAtLeast(maxDelay, 0))
@@ -238,6 +251,13 @@ function resolveReconnect(
   if (!isFiniteAtLeast(factor, 1)) invalid('reconnect.factor', factor, 'a finite number >= 1');
   if (!isFiniteAtLeast(resetAfter, 0))
     invalid('reconnect.resetAfter', resetAfter, 'a finite number >= 0');
+  if (!isFiniteAtLeast(tryAgainLaterDelay, 0) || tryAgainLaterDelay > (MAX_TIMER_DELAY - 1) / 2) {
+    invalid(
+      'reconnect.tryAgainLaterDelay',
+      tryAgainLaterDelay,
+      `a number >= 0 and <= ${(MAX_TIMER_DELAY - 1) / 2}`,
+    );
+  }
   if (!(
     maxFailedAttempts === Infinity ||
     (Number.isInteger(maxFailedAttempts) && maxFailedAttempts >= 1)

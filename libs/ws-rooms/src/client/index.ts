@@ -18,6 +18,8 @@ export {
   type ParsedEventMessage,
   type ParseResult,
 } from './client-codec';
+/** The server's error codes, for comparing `WsRoomsServerError.code` (e.g. `RateLimited`). */
+export { WsRoomsErrorCode } from '../errors/error-codes';
 export {
   WsRoomsClientError,
   WsRoomsClientErrorCode,
@@ -58,6 +60,7 @@ export {
   isRetryableHandshakeStatus,
   NO_RETRY_APPLICATION_CODES,
   NO_RETRY_CLOSE_CODES,
+  TRY_AGAIN_LATER_CLOSE_CODE,
   type CloseDetails,
 } from './reconnect-policy';
 export { unwrapMessage, type WrappedMessage } from './recovery-envelope';

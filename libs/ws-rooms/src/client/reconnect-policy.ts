@@ -16,6 +16,14 @@ export interface CloseDetails {
 }
 
 /**
+ * Close code 1013 (Try Again Later): the server is not refusing this client, only asking it to come
+ * back later. A ws-rooms server sends it to a connection that keeps flooding after its rate-limit
+ * errors (`WS_ROOMS_RATE_LIMITED` through `onServerError`); the client retries after at least the
+ * `tryAgainLaterDelay` reconnect option, not after the short backoff delay.
+ */
+export const TRY_AGAIN_LATER_CLOSE_CODE = 1013;
+
+/**
  * Close codes after which the default policy does not reconnect:
  * - 1000 (normal closure) sent by the server: the server ended the conversation on purpose (its
  *   `disconnect()`), so coming straight back would defeat it. A restarting server sends 1001 instead,
@@ -23,7 +31,8 @@ export interface CloseDetails {
  * - 1003 (unsupported data): the server cannot take what this client sends; a new connection would
  *   get the same answer.
  * - 1008 (policy violation): the server refused this client by policy (origin, authentication, a
- *   rate limit); retrying automatically is exactly what the policy forbids.
+ *   slow consumer); retrying automatically is exactly what the policy forbids. A message flood is
+ *   closed with 1013 instead (see {@link TRY_AGAIN_LATER_CLOSE_CODE}), which is retried.
  */
 export const NO_RETRY_CLOSE_CODES: readonly number[] = [1000, 1003, 1008];
 

@@ -1,5 +1,4 @@
 import { ReservedEvent } from '../protocol/protocol.constants';
-import { Backoff } from './backoff';
 import {
   assertEventName,
   ClientCodec,
@@ -37,7 +36,8 @@ import {
   type PresenceChange,
   type PresenceMember,
 } from './presence-view';
-import { isRetryableHandshakeStatus, type CloseDetails } from './reconnect-policy';
+import type { CloseDetails } from './reconnect-policy';
+import { ReconnectScheduler } from './reconnect-scheduler';
 import { unwrapMessage } from './recovery-envelope';
 import { RecoverySession, type RecoveryResult } from './recovery-session';
 import { OneShotTimer } from './one-shot-timer';
@@ -105,12 +105,6 @@ interface Attempt {
   handshakeStatus?: number;
 }
 
-/** Why the client will not reconnect after a close, if it will not. */
-interface ReconnectDecision {
-  readonly reconnect: boolean;
-  readonly error?: WsRoomsClientError;
-}
-
 const NORMAL_CLOSURE = 1000;
 const ABNORMAL_CLOSURE = 1006;
 const MAX_CLOSE_REASON_BYTES = 123;
@@ -146,7 +140,7 @@ const MAX_CLOSE_REASON_BYTES = 123;
 export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
   private readonly options: ResolvedClientOptions;
   private readonly codec: ClientCodec;
-  private readonly backoff: Backoff | null;
+  private readonly reconnect: ReconnectScheduler;
   private readonly sendBuffer: SendBuffer<Outbound>;
   private readonly requests: RequestTracker;
   private readonly requestHandlers = new RequestHandlerRegistry();
@@ -168,13 +162,8 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
 
   private currentState: ClientState = 'closed';
   private attempt: Attempt | null = null;
-  private readonly retryTimer: OneShotTimer;
-  /** Only bookkeeping (see `resetAfter`): it must not keep a Node process alive on its own. */
-  private readonly stableTimer: OneShotTimer;
   /** With recovery: bounds the wait for the server's session after the socket opened. */
   private readonly sessionTimer: OneShotTimer;
-  /** Consecutive attempts that ended before their socket opened. */
-  private failedAttempts = 0;
 
   /**
    * @param url the server endpoint: `ws(s)://…`, `http(s)://…`, a path such as `/chat` (browsers),
@@ -189,12 +178,10 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
     this.options = resolveClientOptions(options);
     this.codec = new ClientCodec(this.options.prefix);
     this.responder = new ServerRequestResponder(this.requestHandlers, this.codec);
-    this.retryTimer = new OneShotTimer(this.options.timers);
-    this.stableTimer = new OneShotTimer(this.options.timers, true);
     this.sessionTimer = new OneShotTimer(this.options.timers);
-    const reconnect = this.options.reconnect;
-    this.backoff =
-      reconnect === null ? null : new Backoff({ ...reconnect, random: this.options.timers.random });
+    this.reconnect = new ReconnectScheduler(this.options.reconnect, this.options.timers, (error) =>
+      this.listenerFailed(error),
+    );
     this.sendBuffer = new SendBuffer(this.options.sendBufferSize, this.options.sendBufferPolicy);
     this.requests = new RequestTracker(this.options.timers, (expired) =>
       this.sendBuffer.remove(expired),
@@ -249,12 +236,11 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
   connect(): void {
     if (this.attempt !== null) return;
     if (this.currentState === 'reconnecting') {
-      this.retryTimer.clear();
+      this.reconnect.cancelRetry();
       this.openSocket();
       return;
     }
-    this.failedAttempts = 0;
-    this.backoff?.reset();
+    this.reconnect.restart();
     this.setState('connecting');
     this.openSocket();
   }
@@ -283,8 +269,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
         `Invalid close reason: longer than ${MAX_CLOSE_REASON_BYTES} bytes of UTF-8`,
       );
     }
-    this.retryTimer.clear();
-    this.stableTimer.clear();
+    this.reconnect.stop();
     this.sessionTimer.clear();
     const attempt = this.attempt;
     this.attempt = null;
@@ -593,8 +578,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
   private handleOpen(attempt: Attempt): void {
     if (attempt !== this.attempt) return;
     attempt.opened = true;
-    this.failedAttempts = 0;
-    this.startStableTimer();
+    this.reconnect.opened();
     if (this.session === null) {
       this.announce(attempt);
       return;
@@ -692,7 +676,6 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
     if (attempt !== this.attempt) return;
     this.attempt = null;
     detach(attempt.socket);
-    this.stableTimer.clear();
     this.sessionTimer.clear();
     this.requests.abortCarried(
       attempt,
@@ -710,12 +693,11 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
       opened: attempt.opened,
       handshakeStatus: attempt.handshakeStatus,
     };
-    if (!attempt.opened) this.failedAttempts++;
-    const decision = this.decideReconnect(details);
+    const decision = this.reconnect.decide(details);
     if (decision.reconnect) {
       // The retry is scheduled before listeners hear of the state, so that a listener calling
       // close() or connect() finds it and cancels or replaces it.
-      this.scheduleRetry();
+      this.reconnect.schedule(details, () => this.openSocket());
       this.setState('reconnecting');
     } else {
       this.setState('closed');
@@ -730,73 +712,6 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
       });
     }
     if (decision.error !== undefined) this.reportError(decision.error);
-  }
-
-  /**
-   * The reconnect decision for an unexpected close, in order: a refused handshake status, the
-   * switch, the `shouldReconnect` policy, then the limit on attempts that never opened. Whenever the
-   * client stops without ever having opened, the error says why.
-   */
-  private decideReconnect(details: CloseDetails): ReconnectDecision {
-    const status = details.handshakeStatus;
-    const refused =
-      status !== undefined && !isRetryableHandshakeStatus(status)
-        ? new WsRoomsClientError(
-            WsRoomsClientErrorCode.HandshakeRefused,
-            `The server refused the WebSocket handshake with HTTP status ${status}`,
-            { status },
-          )
-        : undefined;
-    const failedBeforeOpen = details.opened
-      ? undefined
-      : new WsRoomsClientError(
-          WsRoomsClientErrorCode.ConnectFailed,
-          status === undefined
-            ? `The connection closed before opening (code ${details.code})`
-            : `The server answered the WebSocket handshake with HTTP status ${status}`,
-          { status },
-        );
-    const reconnect = this.options.reconnect;
-    if (reconnect === null || !this.askShouldReconnect(reconnect.shouldReconnect, details)) {
-      return { reconnect: false, error: refused ?? failedBeforeOpen };
-    }
-    if (!details.opened && this.failedAttempts >= reconnect.maxFailedAttempts) {
-      return {
-        reconnect: false,
-        error:
-          refused ??
-          new WsRoomsClientError(
-            WsRoomsClientErrorCode.ReconnectGaveUp,
-            `Gave up after ${this.failedAttempts} consecutive attempts that closed before opening ` +
-              '(in a browser this is how a refused handshake shows, e.g. a 401 or 403)',
-            { status },
-          ),
-      };
-    }
-    return { reconnect: true };
-  }
-
-  /** Runs the application's policy inside a socket callback: an exception counts as "no". */
-  private askShouldReconnect(
-    policy: (close: CloseDetails) => boolean,
-    details: CloseDetails,
-  ): boolean {
-    try {
-      return policy(details) === true;
-    } catch (error) {
-      this.listenerFailed(error);
-      return false;
-    }
-  }
-
-  private scheduleRetry(): void {
-    this.retryTimer.start((this.backoff as Backoff).next(), () => this.openSocket());
-  }
-
-  private startStableTimer(): void {
-    const reconnect = this.options.reconnect;
-    if (reconnect === null) return;
-    this.stableTimer.start(reconnect.resetAfter, () => this.backoff?.reset());
   }
 
   private send(data: SocketData): void {
