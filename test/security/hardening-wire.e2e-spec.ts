@@ -10,9 +10,12 @@ import { connect as tcpConnect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import WebSocket, { WebSocketServer } from 'ws';
 import {
+  ConnectedSocket,
   getWsRoomsServerToken,
   MessageBody,
+  MessageIsBinary,
   OnEvent,
+  OnMessage,
   type OnWsConnection,
   type WsConnection,
   WsRoomsGateway,
@@ -50,13 +53,29 @@ class WireGateway implements OnWsConnection {
   }
 }
 
+/** A native echo written on the public gateway API: the frame kind goes back as it came. */
+@WsRoomsGateway()
+class NativeEchoGateway {
+  @OnMessage()
+  echo(
+    @ConnectedSocket() connection: WsConnection,
+    @MessageBody() data: Buffer,
+    @MessageIsBinary() isBinary: boolean,
+  ): void {
+    connection.emitMessage(data, { binary: isBinary });
+  }
+}
+
+/** How a fixture echoes native messages: not at all, by a gateway, or by `addNativeHandler`. */
+type NativeEcho = 'none' | 'gateway' | 'addNativeHandler';
+
 @Module({})
 class WireModule {
-  static with(options: WsRoomsOptions): DynamicModule {
+  static with(options: WsRoomsOptions, nativeEcho: NativeEcho): DynamicModule {
     return {
       module: WireModule,
       imports: [WsRoomsModule.forRoot(options)],
-      providers: [WireGateway],
+      providers: nativeEcho === 'gateway' ? [WireGateway, NativeEchoGateway] : [WireGateway],
     };
   }
 }
@@ -101,14 +120,15 @@ describe('hardening (issue 15): frames, opcodes, pings, the handshake and its he
   const cleanups: (() => Promise<void>)[] = [];
 
   /**
-   * Starts an endpoint with the wire gateway; `nativeEcho` adds a native handler (the public
-   * `addNativeHandler`) that echoes each native message in a frame of the kind it came in.
+   * Starts an endpoint with the wire gateway; `nativeEcho` adds a native echo that answers each
+   * native message in a frame of the kind it came in: a gateway's `@OnMessage()` method with
+   * `@MessageIsBinary()`, or a handler given to the server's `addNativeHandler`.
    */
-  async function start(options: WsRoomsOptions, nativeEcho = false): Promise<Fixture> {
-    const running = await startApp({ imports: [WireModule.with(options)] });
+  async function start(options: WsRoomsOptions, nativeEcho: NativeEcho = 'none'): Promise<Fixture> {
+    const running = await startApp({ imports: [WireModule.with(options, nativeEcho)] });
     apps.push(running);
     const server = running.app.get<WsRoomsServer>(getWsRoomsServerToken('default'));
-    if (nativeEcho) {
+    if (nativeEcho === 'addNativeHandler') {
       server.addNativeHandler((connection, data, isBinary) =>
         connection.emitMessage(data, { binary: isBinary }),
       );
@@ -139,7 +159,7 @@ describe('hardening (issue 15): frames, opcodes, pings, the handshake and its he
     const eventMessage = `${PREFIX}echo;0;hello`;
 
     it('a message and a close 1000 in one TCP write: the echoes, then the close frame, in order', async () => {
-      const running = await start({ endpoint: '/ws' }, true);
+      const running = await start({ endpoint: '/ws' }, 'gateway');
       const socket = await open(running.port);
       // An event message, a native message and the close, built by hand, sent in one write.
       socket.send(
@@ -157,7 +177,7 @@ describe('hardening (issue 15): frames, opcodes, pings, the handshake and its he
     });
 
     it('a message and a reserved opcode in one TCP write: the echoes, then the close 1002', async () => {
-      const running = await start({ endpoint: '/ws' }, true);
+      const running = await start({ endpoint: '/ws' }, 'gateway');
       const socket = await open(running.port);
       socket.send(
         Buffer.concat([
@@ -174,7 +194,7 @@ describe('hardening (issue 15): frames, opcodes, pings, the handshake and its he
     });
 
     it('the same bytes to a plain ws echo server and to a ws-rooms native echo give the same frames', async () => {
-      const running = await start({ endpoint: '/ws' }, true);
+      const running = await start({ endpoint: '/ws' }, 'gateway');
       const plain = await startPlainEcho();
       cleanups.push(plain.close);
       const sequences = [
@@ -201,35 +221,38 @@ describe('hardening (issue 15): frames, opcodes, pings, the handshake and its he
   });
 
   describe('item 8: native handlers get the opcode', () => {
-    it('a native echo answers binary with binary (UTF-8 bytes and empty ones too) and text with text, like plain ws', async () => {
-      const running = await start({ endpoint: '/ws' }, true);
-      const plain = await startPlainEcho();
-      cleanups.push(plain.close);
-      const messages: [number, Buffer][] = [
-        [Opcode.Binary, Buffer.from('valid UTF-8 text, sent as binary', 'utf8')],
-        [Opcode.Binary, Buffer.alloc(0)],
-        [Opcode.Binary, Buffer.from([0xc3, 0x28, 0x00, 0xff])],
-        [Opcode.Text, Buffer.from('text stays text: é', 'utf8')],
-        [Opcode.Text, Buffer.alloc(0)],
-      ];
-      const answers = [];
-      for (const port of [plain.port, running.port]) {
-        const socket = await open(port, '/ws');
-        socket.send(
-          Buffer.concat([
-            ...messages.map(([opcode, payload]) => buildFrame({ opcode, payload })),
-            buildFrame({ opcode: Opcode.Close, payload: closePayload(1000) }),
-          ]),
-        );
-        answers.push(await framesUntilClose(socket));
-      }
-      const expected = [
-        ...messages.map(([opcode, payload]) => [opcode, payload.toString('latin1')]),
-        [Opcode.Close, 1000],
-      ];
-      expect(answers[0]).toEqual(expected);
-      expect(answers[1]).toEqual(expected);
-    });
+    it.each<NativeEcho>(['gateway', 'addNativeHandler'])(
+      'a native echo (%s) answers binary with binary (UTF-8 bytes and empty ones too) and text with text, like plain ws',
+      async (nativeEcho) => {
+        const running = await start({ endpoint: '/ws' }, nativeEcho);
+        const plain = await startPlainEcho();
+        cleanups.push(plain.close);
+        const messages: [number, Buffer][] = [
+          [Opcode.Binary, Buffer.from('valid UTF-8 text, sent as binary', 'utf8')],
+          [Opcode.Binary, Buffer.alloc(0)],
+          [Opcode.Binary, Buffer.from([0xc3, 0x28, 0x00, 0xff])],
+          [Opcode.Text, Buffer.from('text stays text: é', 'utf8')],
+          [Opcode.Text, Buffer.alloc(0)],
+        ];
+        const answers = [];
+        for (const port of [plain.port, running.port]) {
+          const socket = await open(port, '/ws');
+          socket.send(
+            Buffer.concat([
+              ...messages.map(([opcode, payload]) => buildFrame({ opcode, payload })),
+              buildFrame({ opcode: Opcode.Close, payload: closePayload(1000) }),
+            ]),
+          );
+          answers.push(await framesUntilClose(socket));
+        }
+        const expected = [
+          ...messages.map(([opcode, payload]) => [opcode, payload.toString('latin1')]),
+          [Opcode.Close, 1000],
+        ];
+        expect(answers[0]).toEqual(expected);
+        expect(answers[1]).toEqual(expected);
+      },
+    );
   });
 
   describe('item 9: the handshake is bounded in time and gives its slot back', () => {
