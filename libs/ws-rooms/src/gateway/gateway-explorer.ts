@@ -17,6 +17,7 @@ import { WsRoomsErrorCode } from '../errors/error-codes';
 import { WsRoomsError } from '../errors/ws-rooms.error';
 import type { OnWsConnection, OnWsDisconnect } from '../interfaces/lifecycle-hooks.interface';
 import type { DisconnectInfo } from '../interfaces/ws-connection.interface';
+import { DEFAULT_ENDPOINT_NAME } from '../options/resolve-options';
 import { assertEventName, type DecodedValue } from '../protocol/message-codec';
 import { coercePayload } from '../protocol/payload-coercion';
 import type { WsRoomsServer } from '../server/ws-rooms.server';
@@ -122,7 +123,7 @@ export class GatewayExplorer {
     const known = names.map((name) => `"${name}"`).join(', ');
     const fix =
       names.length === 1
-        ? `@WsRoomsGateway(${names[0] === 'default' ? '' : `{ endpoint: '${names[0]}' }`})`
+        ? `@WsRoomsGateway(${names[0] === DEFAULT_ENDPOINT_NAME ? '' : `{ endpoint: '${names[0]}' }`})`
         : `@WsRoomsGateway({ endpoint: <one of ${known}> })`;
     throw invalid(
       `gateway ${gateway} names the endpoint "${endpoint}", but the endpoints of this application are ` +
