@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import {
   ConnectedSocket,
@@ -13,10 +14,57 @@ import {
 /** The room every demo connection joins. */
 export const CHAT_ROOM = 'room1';
 
-/** Iris' chat example: join `room1`, relay `chat` to the whole room, log disconnects. */
+/** Disconnect lines logged at most per {@link DISCONNECT_LOG_WINDOW_MS}; the rest are counted. */
+export const DISCONNECT_LOG_LINES = 20;
+/** The window of {@link DISCONNECT_LOG_LINES}, in milliseconds. */
+export const DISCONNECT_LOG_WINDOW_MS = 10_000;
+
+/**
+ * A log line budget: a client that connects and disconnects in a loop must not fill the log. Lines
+ * past the budget are counted and reported in one line when the next window opens.
+ */
+class LineBudget {
+  private windowStart = Number.NEGATIVE_INFINITY;
+  private used = 0;
+  private skipped = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly lines: number,
+    private readonly windowMs: number,
+  ) {}
+
+  /** True when one more line may be logged now. */
+  allow(): boolean {
+    const now = performance.now();
+    if (now - this.windowStart >= this.windowMs) {
+      if (this.skipped > 0) {
+        this.logger.warn(
+          `${this.skipped} disconnect lines left out in the last ${this.windowMs} ms`,
+        );
+      }
+      this.windowStart = now;
+      this.used = 0;
+      this.skipped = 0;
+    }
+    if (this.used < this.lines) {
+      this.used++;
+      return true;
+    }
+    this.skipped++;
+    return false;
+  }
+}
+
+/** Iris' chat example: join `room1`, relay `chat` to the whole room, log disconnects (within a budget). */
 @WsRoomsGateway()
 export class ChatGateway implements OnWsConnection, OnWsDisconnect {
   private readonly logger = new Logger('Chat');
+  private readonly disconnectLog = new LineBudget(
+    this.logger,
+    DISCONNECT_LOG_LINES,
+    DISCONNECT_LOG_WINDOW_MS,
+  );
 
   constructor(private readonly rooms: RoomsService) {}
 
@@ -31,7 +79,9 @@ export class ChatGateway implements OnWsConnection, OnWsDisconnect {
   }
 
   onWsDisconnect(c: WsConnection): void {
-    this.logger.log(`Connection with ID: ${c.id} has been disconnected!`);
+    if (this.disconnectLog.allow()) {
+      this.logger.log(`Connection with ID: ${c.id} has been disconnected!`);
+    }
     void this.announceCount();
   }
 

@@ -3,9 +3,15 @@ import type { Duplex } from 'node:stream';
 
 /**
  * Answers a refused upgrade with a complete HTTP response and closes the socket: the default of the
- * `error` option. Safe on a socket that is already gone.
+ * `error` option. Safe on a socket that is already gone. `headers` (e.g. `Retry-After`) are
+ * written as given: names and values must not come from the request.
  */
-export function writeHttpError(socket: Duplex, status: number, reason: string): void {
+export function writeHttpError(
+  socket: Duplex,
+  status: number,
+  reason: string,
+  headers: Readonly<Record<string, string>> = {},
+): void {
   if (!socket.writable) {
     socket.destroy();
     return;
@@ -14,6 +20,9 @@ export function writeHttpError(socket: Duplex, status: number, reason: string): 
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
       'Connection: close\r\n' +
+      Object.entries(headers)
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('') +
       'Content-Type: text/plain; charset=utf-8\r\n' +
       `Content-Length: ${body.length}\r\n\r\n` +
       body.toString('utf8'),

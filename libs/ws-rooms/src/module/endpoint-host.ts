@@ -17,7 +17,9 @@ import { WsRoomsError } from '../errors/ws-rooms.error';
 import { type BoundGateway, GatewayExplorer } from '../gateway/gateway-explorer';
 import { WsRoomsEndpoint } from '../gateway/ws-rooms-endpoint';
 import { EndpointObservability } from '../observability/endpoint-observability';
+import { closeHttpConnectionsAt } from '../server/admission/http-connections-deadline';
 import type { WsRoomsServer } from '../server/ws-rooms.server';
+import { monotonicNow } from '../util/clock';
 import { serveClientScriptOnce } from './client-script-routes';
 
 /**
@@ -89,9 +91,13 @@ export class EndpointHost
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    const deadline = monotonicNow() + this.server.options.closeTimeout;
     await this.observability.stop();
     if (this.adapter !== undefined) await this.adapter.close(this.server);
     else await this.server.shutdown();
+    // Nest closes the HTTP server next; what is still open on it by the deadline is destroyed.
+    const httpServer = this.httpAdapterHost.httpAdapter?.getHttpServer();
+    if (httpServer) closeHttpConnectionsAt(httpServer, deadline);
   }
 
   /** Guard classes come from DI (a provider or injectable somewhere in the app), else are created. */

@@ -5,26 +5,51 @@ import WebSocket from 'ws';
 import { resolveOptions } from '../options/resolve-options';
 import { createStats } from '../server/server-stats';
 import { RoomIndex } from '../store/room-index';
-import { Dashboard, DASHBOARD_STATS_EVENT, isLoopbackRequest } from './dashboard';
+import {
+  Dashboard,
+  DASHBOARD_STATS_EVENT,
+  isLoopbackAddress,
+  isLoopbackRequest,
+} from './dashboard';
 import type { DashboardSnapshot } from './dashboard-snapshot';
 
 const PREFIX = 'iris-websocket-message:';
 
-function requestFrom(remoteAddress: string | undefined): IncomingMessage {
-  return { socket: { remoteAddress } } as unknown as IncomingMessage;
+function requestFrom(remoteAddress: string | undefined, host?: string): IncomingMessage {
+  return { socket: { remoteAddress }, headers: { host } } as unknown as IncomingMessage;
 }
 
-describe('isLoopbackRequest', () => {
+describe('isLoopbackAddress', () => {
   it.each(['127.0.0.1', '127.10.0.3', '::1', '::ffff:127.0.0.1'])('accepts %s', (address) => {
-    expect(isLoopbackRequest(requestFrom(address))).toBe(true);
+    expect(isLoopbackAddress(requestFrom(address))).toBe(true);
   });
 
   it.each(['10.0.0.1', '192.168.1.2', '::ffff:10.0.0.1', '2001:db8::1', '', undefined])(
     'refuses %s',
     (address) => {
-      expect(isLoopbackRequest(requestFrom(address))).toBe(false);
+      expect(isLoopbackAddress(requestFrom(address))).toBe(false);
     },
   );
+});
+
+describe('isLoopbackRequest (the default authorize)', () => {
+  it.each([
+    ['127.0.0.1', 'localhost:3000'],
+    ['127.0.0.1', '127.0.0.1:3000'],
+    ['::1', '[::1]:3000'],
+    ['::ffff:127.0.0.1', 'LOCALHOST'],
+  ])('accepts a request from %s to %s', (address, host) => {
+    expect(isLoopbackRequest(requestFrom(address, host))).toBe(true);
+  });
+
+  it.each([
+    ['a rebound name', '127.0.0.1', 'attacker.example:3000'],
+    ['a name that starts like localhost', '127.0.0.1', 'localhost.attacker.example'],
+    ['no Host header', '127.0.0.1', undefined],
+    ['a loopback Host from another machine', '10.0.0.1', 'localhost:3000'],
+  ])('refuses %s', (_name, address, host) => {
+    expect(isLoopbackRequest(requestFrom(address, host))).toBe(false);
+  });
 });
 
 /** A watched endpoint without a server: its counters and its room index. */

@@ -4,6 +4,7 @@ import type { AbstractHttpAdapter } from '@nestjs/core';
 import { WsRoomsAdapter } from '../adapter/ws-rooms.adapter';
 import { serveClientScript } from '../http/client-script';
 import { All } from '../interfaces/targets';
+import { HostPolicy, isLoopbackHost } from '../options/origin-policy';
 import { resolveOptions } from '../options/resolve-options';
 import type { ResolvedWsRoomsOptions } from '../options/ws-rooms-options.interface';
 import { describeError } from '../server/describe-error';
@@ -37,11 +38,24 @@ const PAGE_HEADERS = {
   'Referrer-Policy': 'no-referrer',
 } as const;
 
-/** The default of `dashboard.authorize`: requests from this machine only. */
-export function isLoopbackRequest(request: IncomingMessage): boolean {
+/**
+ * True when the request's socket comes from the loopback interface (127.0.0.0/8, ::1). Read from
+ * the socket, never from a header.
+ */
+export function isLoopbackAddress(request: IncomingMessage): boolean {
   const address = request.socket?.remoteAddress ?? '';
   const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
   return v4.startsWith('127.') || address === '::1';
+}
+
+/**
+ * The default of `dashboard.authorize`: requests from this machine ({@link isLoopbackAddress}) to
+ * a loopback name (`localhost`, `127.0.0.1`, `[::1]`, any port; {@link isLoopbackHost}). The
+ * address alone is not enough: under DNS rebinding a hostile page in a local browser reaches the
+ * server from 127.0.0.1 too, but its requests name the attacker's host.
+ */
+export function isLoopbackRequest(request: IncomingMessage): boolean {
+  return isLoopbackAddress(request) && isLoopbackHost(request);
 }
 
 /** Timing of the feed (tests shorten it). */
@@ -58,6 +72,11 @@ const SYSTEM_CLOCK: DashboardClock = { now: () => Date.now(), intervalMs: 1000 }
  * websocket feed served by a second, internal ws-rooms endpoint at `<path>/ws` that pushes a
  * `stats` event every second to the pages that watch. The page, its script and the feed all
  * answer 403 to requests `authorize` refuses; the feed also applies the endpoint's origin policy.
+ *
+ * The `Host` header is never what grants access. With the default `authorize` a request must come
+ * from a loopback address and name a loopback host or one of the endpoint's `allowedHosts`; with
+ * any `authorize`, when the endpoint lists `allowedHosts`, the `Host` must be a loopback name or
+ * one of them. A DNS-rebound page (its own host name, resolved to this machine) is refused.
  */
 export class Dashboard {
   readonly paths: DashboardPaths;
@@ -65,6 +84,9 @@ export class Dashboard {
   readonly feed: WsRoomsServer;
   private readonly sampler = new RateSampler(DASHBOARD_HISTORY_SECONDS);
   private readonly authorize: DashboardAuthorize;
+  private readonly hosts: HostPolicy;
+  /** True with the default `authorize` (loopback): the `Host` is checked whatever the endpoint lists. */
+  private readonly loopbackOnly: boolean;
   private attachment: WsRoomsAdapter | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly clientScriptPath: string;
@@ -77,8 +99,10 @@ export class Dashboard {
     private readonly clock: DashboardClock = SYSTEM_CLOCK,
   ) {
     this.paths = dashboardPaths(options.path);
-    this.authorize = options.authorize ?? isLoopbackRequest;
+    this.loopbackOnly = options.authorize === undefined;
+    this.authorize = options.authorize ?? isLoopbackAddress;
     const source = endpoint.options;
+    this.hosts = new HostPolicy(source.allowedHosts);
     this.clientScriptPath =
       source.clientScriptPath === false ? this.paths.clientScript : source.clientScriptPath;
     this.feed = new WsRoomsServer(
@@ -172,8 +196,9 @@ export class Dashboard {
     }
   }
 
-  /** `authorize`, where anything but `true` (a throw included) refuses. Never rejects. */
+  /** The host rule, then `authorize`, where anything but `true` (a throw included) refuses. Never rejects. */
   private async allows(request: IncomingMessage): Promise<boolean> {
+    if (!this.hostAllowed(request)) return false;
     try {
       return (await this.authorize(request)) === true;
     } catch (error) {
@@ -186,6 +211,12 @@ export class Dashboard {
       }
       return false;
     }
+  }
+
+  /** A loopback name or a listed host; any host only for a custom `authorize` and no list. */
+  private hostAllowed(request: IncomingMessage): boolean {
+    if (isLoopbackHost(request) || this.hosts.lists(request)) return true;
+    return !this.loopbackOnly && !this.hosts.restricts;
   }
 
   private route(

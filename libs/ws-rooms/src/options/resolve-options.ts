@@ -4,7 +4,7 @@ import { writeHttpError } from '../http/write-http-error';
 import { generateConnectionId, isDefaultConnectionId } from '../server/connection-id';
 import { DEFAULT_PREFIX } from '../protocol/protocol.constants';
 import { MemoryRoomStore } from '../store/memory-room-store';
-import { normalizeOrigin } from './origin-policy';
+import { normalizeOrigin, parseHost } from './origin-policy';
 import {
   resolveDashboardOptions,
   resolveMetricsOptions,
@@ -60,6 +60,13 @@ export function resolveOptions(input: string | WsRoomsOptions): ResolvedWsRoomsO
       );
     }
   }
+  const allowedHosts = resolveAllowedHosts(options.allowedHosts);
+  const maxConnectionRatePerAddress = nonNegativeInteger(
+    options,
+    'maxConnectionRatePerAddress',
+    20,
+  );
+  const maxConnectionBurstPerAddress = positiveInteger(options, 'maxConnectionBurstPerAddress', 40);
   if (
     options.store !== undefined &&
     (options.store === null ||
@@ -104,7 +111,8 @@ export function resolveOptions(input: string | WsRoomsOptions): ResolvedWsRoomsO
     maxHeaderBytes: positiveInteger(options, 'maxHeaderBytes', 4096),
     error:
       options.error ??
-      ((context, status, reason) => writeHttpError(context.socket, status, reason)),
+      ((context, status, reason) =>
+        writeHttpError(context.socket, status, reason, context.responseHeaders)),
     checkOrigin: options.checkOrigin,
     allowedOrigins: [...allowedOrigins],
     idGenerator: options.idGenerator ?? generateConnectionId,
@@ -119,6 +127,10 @@ export function resolveOptions(input: string | WsRoomsOptions): ResolvedWsRoomsO
     handshakeGuards: [...handshakeGuards],
     maxConnections: positiveInteger(options, 'maxConnections', 100_000),
     maxConnectionsPerAddress: nonNegativeInteger(options, 'maxConnectionsPerAddress', 1000),
+    allowedHosts,
+    maxConnectionRatePerAddress,
+    maxConnectionBurstPerAddress,
+    maxConnectionRateAddresses: positiveInteger(options, 'maxConnectionRateAddresses', 10_000),
     maxMessageRate,
     maxMessageBurst,
     maxRoomsPerConnection: positiveInteger(options, 'maxRoomsPerConnection', 100),
@@ -156,6 +168,23 @@ function resolveRecovery(recovery: WsRoomsOptions['recovery']): ResolvedWsRoomsO
     }
   }
   return bounds;
+}
+
+/** `allowedHosts`: `[]` (resolved) means any host; an empty list given explicitly is a mistake. */
+function resolveAllowedHosts(hosts: WsRoomsOptions['allowedHosts']): readonly string[] {
+  if (hosts === undefined) return [];
+  if (!Array.isArray(hosts) || hosts.length === 0) {
+    fail('"allowedHosts" must be a non-empty array of host names (leave it out to allow any host)');
+  }
+  for (const host of hosts) {
+    if (parseHost(host) === null) {
+      fail(
+        `"allowedHosts" entry ${JSON.stringify(host)} is not a host name with an optional port ` +
+          '(e.g. "chat.example.com", "localhost:3000", "[::1]")',
+      );
+    }
+  }
+  return hosts.map((host) => host.toLowerCase());
 }
 
 function resolveHeaders(headers: WsRoomsOptions['headers']): boolean | readonly string[] {

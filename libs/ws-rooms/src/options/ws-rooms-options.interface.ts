@@ -16,6 +16,11 @@ export interface UpgradeErrorContext {
   readonly request: IncomingMessage;
   /** The raw socket of the request; write an HTTP response to it and destroy it. */
   readonly socket: Duplex;
+  /**
+   * Headers the answer should carry besides the status, e.g. `Retry-After` on a 429 from
+   * `maxConnectionRatePerAddress`. A custom `error` should write them too.
+   */
+  readonly responseHeaders?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -117,6 +122,22 @@ export interface WsRoomsOptions {
    */
   allowedOrigins?: readonly string[];
   /**
+   * Host names the upgrade's `Host` header must name, each exact (`chat.example.com`, compared
+   * case-insensitively, never by suffix), with an optional port (`chat.example.com:8443`; without a
+   * port any port passes). Upgrades to any other host get 403 `Host not allowed` before the origin
+   * check (counted under the `origin` refusal reason), and same-origin requests then only pass for
+   * a listed host. List every name clients use, `localhost` or `127.0.0.1` included.
+   *
+   * Why: the default origin policy accepts a page whose `Origin` matches `Host`, and both come from
+   * the browser. Under DNS rebinding, a page on `attacker.example` whose name is made to resolve
+   * to your server (or to 127.0.0.1 on a developer's machine) sends `Host: attacker.example` and
+   * `Origin: http://attacker.example`: same origin, so it gets in, and can read whatever is sent
+   * to anonymous connections. With `allowedHosts` that request is refused. The dashboard never
+   * trusts `Host`: it accepts loopback names and these hosts only.
+   * @default undefined: any host (same-origin is then decided by whatever `Host` the client sent)
+   */
+  allowedHosts?: readonly string[];
+  /**
    * Creates a connection's id. Must return a non-empty string unique among live connections, that
    * `isConnectionId` recognises. Setting it requires `isConnectionId` too.
    * @default 22 characters [A-Za-z0-9_-] (128 random bits from a cryptographic source)
@@ -198,6 +219,28 @@ export interface WsRoomsOptions {
    * @default 1000
    */
   maxConnectionsPerAddress?: number;
+  /**
+   * Sustained upgrades per second allowed from one remote address (a token bucket of
+   * `maxConnectionBurstPerAddress`), checked first, before any other handshake check. An upgrade
+   * beyond it gets HTTP 429 with `Retry-After` (counted under the `capacity` refusal reason), so a
+   * client that connects and disconnects in a loop costs the server little and logs nothing. Behind
+   * a reverse proxy every client has the proxy's address: raise it, or set it to 0 and limit at
+   * the proxy. 0 disables the limit.
+   * @default 20
+   */
+  maxConnectionRatePerAddress?: number;
+  /**
+   * Upgrades one address may make at once above the sustained rate (the bucket's size).
+   * @default 40
+   */
+  maxConnectionBurstPerAddress?: number;
+  /**
+   * Most remote addresses whose connection rate is tracked at once. An address whose bucket has
+   * refilled is forgotten; past this many, the address seen least recently is forgotten first
+   * (its bucket starts full again). Bounds the limiter's memory (about 100 bytes an address).
+   * @default 10000
+   */
+  maxConnectionRateAddresses?: number;
   /**
    * Sustained inbound messages per second allowed per connection (token bucket); a connection that
    * exceeds `maxMessageBurst` is closed with 1008. 0 disables the limit.

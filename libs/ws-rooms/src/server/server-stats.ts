@@ -46,7 +46,8 @@ export interface WsRoomsStats {
 
 /**
  * Why an upgrade was refused: `unavailable` (not started or shutting down, 503), `capacity`
- * (`maxConnections` / `maxConnectionsPerAddress`, 503), `origin` (403), `auth` (`authenticate`),
+ * (`maxConnections` / `maxConnectionsPerAddress`, 503; `maxConnectionRatePerAddress`, 429),
+ * `origin` (the origin policy or `allowedHosts`, 403), `auth` (`authenticate`),
  * `guard` (a handshake guard), `id` (`idGenerator`, 500), `timeout` (the checks did not finish
  * within `handshakeTimeout`, 408), `error` (an unexpected failure, 500).
  */

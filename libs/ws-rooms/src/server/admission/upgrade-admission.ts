@@ -5,13 +5,14 @@ import { isObservable, lastValueFrom } from 'rxjs';
 import type WebSocket from 'ws';
 import type { WebSocketServer } from 'ws';
 import { httpStatusOf } from '../../errors/to-ws-rooms-error';
-import { OriginPolicy } from '../../options/origin-policy';
+import { HostPolicy, OriginPolicy } from '../../options/origin-policy';
 import type { ResolvedWsRoomsOptions } from '../../options/ws-rooms-options.interface';
 import type { ConnectionLimiter } from '../connection-limiter';
 import { describeError } from '../describe-error';
 import { ownerKey, type ResumeRequest } from '../extensions/recovery-extension';
 import { HandshakeExecutionContext } from '../handshake-context';
 import type { UpgradeRefusalReason, WsRoomsStats } from '../server-stats';
+import { ConnectionRateLimiter } from './connection-rate-limiter';
 
 const MAX_ID_ATTEMPTS = 5;
 
@@ -50,14 +51,17 @@ interface PendingUpgrade {
 }
 
 /**
- * Admission of upgrade requests, in order: capacity (503), origin (403), authentication (401),
- * handshake guards (403), id, recovery; all within `handshakeTimeout` (408). Every refusal is an
- * HTTP answer before the upgrade, so a refused socket never reaches room state. A socket that goes
- * away while its checks run gives its slot back at once, and shutdown answers every upgrade still
+ * Admission of upgrade requests, in order: connection rate per address (429), availability (503),
+ * capacity (503), host (403), origin (403), authentication (401), handshake guards (403), id,
+ * recovery; the checks from the host on within `handshakeTimeout` (408). Every refusal is an HTTP
+ * answer before the upgrade, so a refused socket never reaches room state. A socket that goes away
+ * while its checks run gives its slot back at once, and shutdown answers every upgrade still
  * waiting, so that neither a slow `authenticate` nor a vanished client can hold a slot.
  */
 export class UpgradeAdmission {
   private readonly originPolicy: OriginPolicy;
+  private readonly hostPolicy: HostPolicy;
+  private readonly connectionRate: ConnectionRateLimiter;
   private readonly pending = new Set<PendingUpgrade>();
   private guards: readonly CanActivate[] = [];
 
@@ -69,7 +73,13 @@ export class UpgradeAdmission {
     private readonly logger: Logger,
     private readonly ports: AdmissionPorts,
   ) {
-    this.originPolicy = new OriginPolicy(options.allowedOrigins);
+    this.originPolicy = new OriginPolicy(options.allowedOrigins, options.allowedHosts);
+    this.hostPolicy = new HostPolicy(options.allowedHosts);
+    this.connectionRate = new ConnectionRateLimiter(
+      options.maxConnectionRatePerAddress,
+      options.maxConnectionBurstPerAddress,
+      options.maxConnectionRateAddresses,
+    );
   }
 
   /** True when the origin policy lets every origin in (warned about at start-up). */
@@ -84,16 +94,30 @@ export class UpgradeAdmission {
 
   /** Handles one upgrade request for this endpoint's path. Never throws. */
   async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const address = request.socket.remoteAddress ?? '';
+    // First: a client connecting in a loop must cost one bucket lookup and a short answer.
+    const retryAfter = this.connectionRate.tryTake(address);
+    if (retryAfter !== null) {
+      return this.refuse(request, socket, 429, 'Too many connection attempts', 'capacity', {
+        'Retry-After': String(retryAfter),
+      });
+    }
     if (!this.ports.isAvailable()) {
       return this.refuse(request, socket, 503, 'Service Unavailable', 'unavailable');
     }
-    const address = request.socket.remoteAddress ?? '';
     const overLimit = this.limiter.tryAcquire(address);
     if (overLimit !== null) return this.refuse(request, socket, 503, overLimit, 'capacity');
     const upgrade: PendingUpgrade = { request, socket, address, released: false };
     const release = () => this.release(upgrade);
+    // A client that hangs up sends a FIN: the HTTP server keeps such a socket half open, so 'close'
+    // may never come while the checks run. Either ends the upgrade and gives its slot back.
+    const hangUp = () => {
+      release();
+      socket.destroy();
+    };
     this.pending.add(upgrade);
     socket.once('close', release);
+    socket.once('end', hangUp);
     let accepted = false;
     try {
       const outcome = await this.checkWithin(request, this.options.handshakeTimeout);
@@ -116,6 +140,7 @@ export class UpgradeAdmission {
     } finally {
       this.pending.delete(upgrade);
       socket.removeListener('close', release);
+      socket.removeListener('end', hangUp);
       if (!accepted) this.release(upgrade);
     }
   }
@@ -167,8 +192,10 @@ export class UpgradeAdmission {
     return { id, resume };
   }
 
-  /** Origin, authentication and guards; null when the upgrade may go on. */
+  /** Host, origin, authentication and guards; null when the upgrade may go on. */
   private async admit(request: IncomingMessage): Promise<Verdict | null> {
+    if (!this.hostPolicy.accepts(request))
+      return { status: 403, reason: 'Host not allowed', cause: 'origin' };
     const originAccepted = this.options.checkOrigin
       ? await this.options.checkOrigin(request)
       : this.originPolicy.accepts(request);
@@ -215,10 +242,15 @@ export class UpgradeAdmission {
     status: number,
     reason: string,
     cause: UpgradeRefusalReason,
+    responseHeaders?: Readonly<Record<string, string>>,
   ): void {
     this.stats.upgradesRefused++;
     this.stats.upgradesRefusedByReason[cause]++;
-    this.options.error({ request, socket }, status, reason);
+    this.options.error(
+      responseHeaders === undefined ? { request, socket } : { request, socket, responseHeaders },
+      status,
+      reason,
+    );
   }
 
   private createId(request: IncomingMessage): string | null {
