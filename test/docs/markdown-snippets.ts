@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -30,14 +30,17 @@ export interface Snippet {
 /** A `<!-- snippet: ... -->` comment that names no known mode: a typo must not pass silently. */
 export class SnippetDirectiveError extends Error {}
 
-/** The markdown files whose TypeScript blocks must compile. */
-export const DOCUMENTED_FILES: readonly string[] = [
-  'README.md',
-  'libs/ws-rooms/README.md',
-  'libs/ws-rooms/docs/guide.md',
-  'libs/ws-rooms/docs/multi-node.md',
-  'libs/ws-rooms/docs/observability.md',
-];
+/**
+ * The markdown files whose TypeScript blocks must compile: both READMEs and every page of
+ * `libs/ws-rooms/docs/`, relative to the repository root.
+ */
+export function documentedFiles(root: string): string[] {
+  const docs = readdirSync(join(root, 'libs', 'ws-rooms', 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .sort()
+    .map((name) => `libs/ws-rooms/docs/${name}`);
+  return ['README.md', 'libs/ws-rooms/README.md', ...docs];
+}
 
 const TYPESCRIPT_FENCES = new Set(['ts', 'typescript']);
 const FENCE = /^(\s*)(`{3,}|~{3,})\s*([\w-]*)[^`]*$/;
@@ -95,7 +98,7 @@ function describe(file: string, line: number, code: string, before: string): Sni
 
 /** The TypeScript blocks of every documented file, in file order. */
 export function documentedSnippets(root: string): Snippet[] {
-  return DOCUMENTED_FILES.flatMap((file) =>
+  return documentedFiles(root).flatMap((file) =>
     extractSnippets(file, readFileSync(join(root, file), 'utf8')),
   );
 }

@@ -3,6 +3,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProtocolClient, withTimeout } from '../support/protocol-client';
 import {
+  documentedFiles,
   documentedSnippets,
   extractSnippets,
   type Snippet,
@@ -57,16 +58,24 @@ describe('documentation snippets', () => {
     }
   });
 
-  it('finds the blocks of every documented file', () => {
-    const files = new Set(snippets.map((snippet) => snippet.file));
-    expect([...files].sort()).toEqual(
-      [
+  it('reads both READMEs and every page of libs/ws-rooms/docs', () => {
+    expect(documentedFiles(ROOT)).toEqual(
+      expect.arrayContaining([
         'README.md',
         'libs/ws-rooms/README.md',
         'libs/ws-rooms/docs/guide.md',
         'libs/ws-rooms/docs/multi-node.md',
         'libs/ws-rooms/docs/observability.md',
-      ].sort(),
+        'libs/ws-rooms/docs/protocol.md',
+      ]),
+    );
+    const withBlocks = new Set(snippets.map((snippet) => snippet.file));
+    expect([...withBlocks]).toEqual(
+      expect.arrayContaining([
+        'README.md',
+        'libs/ws-rooms/README.md',
+        'libs/ws-rooms/docs/guide.md',
+      ]),
     );
   });
 
