@@ -1,5 +1,10 @@
 import * as promClient from 'prom-client';
-import { countError, createStats, type WsRoomsStats } from '../server/server-stats';
+import {
+  countError,
+  createStats,
+  UPGRADE_REFUSAL_REASONS,
+  type WsRoomsStats,
+} from '../server/server-stats';
 import { MetricsExporter, WS_ROOMS_METRIC_NAMES } from './metrics-exporter';
 import { WsRoomsMetricsErrorCode } from './metrics.error';
 import type { StatsSource } from './stats-snapshot';
@@ -66,7 +71,7 @@ describe('MetricsExporter', () => {
     countError(chat.stats, 'WS_ROOMS_JSON_TOO_DEEP');
 
     const refusals = await values(exporter, 'ws_rooms_upgrades_refused_total');
-    expect(refusals).toHaveLength(7);
+    expect(refusals).toHaveLength(UPGRADE_REFUSAL_REASONS.length);
     expect(refusals).toContainEqual({ labels: { endpoint: 'chat', reason: 'capacity' }, value: 2 });
     expect(refusals).toContainEqual({ labels: { endpoint: 'chat', reason: 'origin' }, value: 0 });
     expect(await values(exporter, 'ws_rooms_errors_total')).toEqual([

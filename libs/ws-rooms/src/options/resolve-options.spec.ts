@@ -146,6 +146,7 @@ describe('resolveOptions', () => {
         checkOrigin: () => true,
         allowedOrigins: ['https://example.com', '*'],
         idGenerator: () => 'id',
+        isConnectionId: (name: string) => name === 'id',
         clientScriptPath: false,
         closeTimeout: 100,
         onError: () => undefined,
@@ -190,6 +191,9 @@ describe('resolveOptions', () => {
       expect(resolveOptions({ endpoint: '/ws', recovery: {} }).recovery).toEqual({
         windowMs: 120_000,
         maxMessages: 1000,
+        maxSessions: 10_000,
+        maxSessionBytes: 16 * 1024 * 1024,
+        maxSessionsPerAddress: 8,
       });
     });
 
@@ -347,7 +351,11 @@ describe('resolveOptions', () => {
         { binaryMessages: 'yes' },
         '"binaryMessages" must be a boolean, got "yes"',
       ],
-      ['a numeric headers', { headers: 1 }, '"headers" must be a boolean, got 1'],
+      [
+        'a numeric headers',
+        { headers: 1 },
+        '"headers" must be a boolean or an array of header names',
+      ],
       [
         'handshakeGuards that are not an array',
         { handshakeGuards: { canActivate: () => true } },

@@ -2,6 +2,7 @@ import { WsRoomsErrorCode } from '../errors/error-codes';
 import { WsRoomsError } from '../errors/ws-rooms.error';
 import { writeHttpError } from '../http/write-http-error';
 import { generateConnectionId, isDefaultConnectionId } from '../server/connection-id';
+import { DEFAULT_MAX_JSON_STRING_LENGTH, DEFAULT_MAX_JSON_VALUES } from '../protocol/json-bounds';
 import { DEFAULT_PREFIX } from '../protocol/protocol.constants';
 import { MemoryRoomStore } from '../store/memory-room-store';
 import { normalizeOrigin, parseHost } from './origin-policy';
@@ -15,6 +16,14 @@ import type { ResolvedWsRoomsOptions, WsRoomsOptions } from './ws-rooms-options.
 export const DEFAULT_ENDPOINT_NAME = 'default';
 
 const DEFAULT_PONG_TIMEOUT = 60_000;
+
+/**
+ * The server's default `maxJsonValues`: tighter than what a 64 KiB message can hold (32,768), because
+ * a handler's pipes walk every value: a 6,000-key body cost 30 ms in a `ValidationPipe`, and the rate
+ * limit lets a connection send 100 such messages a second. 2,048 values keeps that walk to a few
+ * milliseconds; an application that receives larger documents raises the option.
+ */
+const SERVER_MAX_JSON_VALUES = 2048;
 
 /**
  * Applies the documented defaults and rejects contradictions up front, with messages that name the
@@ -136,6 +145,12 @@ export function resolveOptions(input: string | WsRoomsOptions): ResolvedWsRoomsO
     maxRoomsPerConnection: positiveInteger(options, 'maxRoomsPerConnection', 100),
     maxEventNameLength: positiveInteger(options, 'maxEventNameLength', 128),
     maxJsonDepth: positiveInteger(options, 'maxJsonDepth', 32),
+    maxJsonValues: positiveInteger(options, 'maxJsonValues', SERVER_MAX_JSON_VALUES),
+    maxJsonStringLength: positiveInteger(
+      options,
+      'maxJsonStringLength',
+      DEFAULT_MAX_JSON_STRING_LENGTH,
+    ),
     perMessageDeflate: booleanOption(options, 'perMessageDeflate', false),
     requestTimeout: positiveInteger(options, 'requestTimeout', 10_000),
     recovery: resolveRecovery(options.recovery),
@@ -188,7 +203,7 @@ function resolveAllowedHosts(hosts: WsRoomsOptions['allowedHosts']): readonly st
 }
 
 function resolveHeaders(headers: WsRoomsOptions['headers']): boolean | readonly string[] {
-  if (headers === undefined) return true;
+  if (headers === undefined || headers === null) return true;
   if (typeof headers === 'boolean') return headers;
   if (!Array.isArray(headers) || headers.some((name) => typeof name !== 'string')) {
     fail('"headers" must be a boolean or an array of header names');

@@ -270,6 +270,20 @@ export interface WsRoomsOptions {
    */
   maxJsonDepth?: number;
   /**
+   * Most values (every array element, object member and scalar) in a JSON payload; more is
+   * `WS_ROOMS_JSON_TOO_LARGE`, found by the same linear scan before parsing, so a wide payload
+   * (thousands of keys) costs no parse and no pipe. Handlers' pipes walk every value, so the bound
+   * is the cost of one message: raise it for applications that receive large documents.
+   * @default 2048
+   */
+  maxJsonValues?: number;
+  /**
+   * Longest string (in characters of the JSON text) in a JSON payload; longer is
+   * `WS_ROOMS_JSON_TOO_LARGE`.
+   * @default 65536
+   */
+  maxJsonStringLength?: number;
+  /**
    * Negotiate permessage-deflate with clients that offer it. Off by default: it costs CPU and memory
    * per connection, and broadcasts can no longer share one pre-framed buffer. Inflated messages are
    * still bounded by `maxMessageSize` (a decompression bomb is closed with 1009).

@@ -1,12 +1,24 @@
+import { monotonicNow } from '../util/clock';
+
 /** A clock and a repeating timer, injectable so tests can drive the heartbeat without waiting. */
 export interface Scheduler {
+  /** Milliseconds on a monotonic clock: what every duration is measured with. */
   now(): number;
+  /**
+   * Milliseconds since the epoch, for timestamps other machines compare (a shared recovery log).
+   * Optional: a test clock without it stands for both.
+   */
+  wallNow?(): number;
   every(milliseconds: number, tick: () => void): { cancel(): void };
 }
 
-/** The real clock: `Date.now` and an `unref`ed interval that never keeps the process alive. */
+/**
+ * The real clock: a monotonic one (a wall-clock step must neither cut healthy clients nor spare
+ * dead ones) and an `unref`ed interval that never keeps the process alive.
+ */
 export const systemScheduler: Scheduler = {
-  now: () => Date.now(),
+  now: monotonicNow,
+  wallNow: () => Date.now(),
   every(milliseconds, tick) {
     const timer = setInterval(tick, milliseconds);
     timer.unref();

@@ -101,6 +101,8 @@ export class WsRoomsServer implements ConnectionHost {
     this.codec = new MessageCodec(options.prefix, {
       maxEventNameLength: options.maxEventNameLength,
       maxJsonDepth: options.maxJsonDepth,
+      maxJsonValues: options.maxJsonValues,
+      maxJsonStringLength: options.maxJsonStringLength,
     });
     this.limits = {
       maxBufferedBytes: options.maxBufferedBytes,
@@ -162,6 +164,7 @@ export class WsRoomsServer implements ConnectionHost {
       {
         close: (connection, code, reason) => this.close(connection, code, reason),
         onError: options.onError,
+        eventNameLimits: { maxEventNameLength: options.maxEventNameLength },
       },
     );
     this.wss = createWebSocketServer(options);

@@ -157,9 +157,13 @@ export class RecoveryExtension implements ServerExtension, DeliveryHook {
       disconnectedAt: this.ports.now(),
       owner: ownerKey(connection.principal),
     };
+    let keptItself = true;
     for (const token of this.budget.add(session.token, connection.limiterKey, sizeOf(session))) {
-      this.ports.track(this.log.discard?.(token));
+      if (token === session.token) keptItself = false;
+      else this.ports.track(this.log.discard?.(token));
     }
+    // A session larger than the whole budget is not kept at all: the client starts afresh.
+    if (!keptItself) return undefined;
     const suspended = this.log.suspend(session);
     if (!isPromiseLike(suspended)) return undefined;
     const kept = Promise.resolve(suspended);

@@ -3,9 +3,10 @@ import type { Connection } from '../../connection/connection';
 import { CloseCode } from '../../errors/close-codes';
 import { WsRoomsErrorCode } from '../../errors/error-codes';
 import { WsRoomsError } from '../../errors/ws-rooms.error';
-import type { DecodedValue, MessageCodec } from '../../protocol/message-codec';
+import type { DecodedValue, MalformedMessage, MessageCodec } from '../../protocol/message-codec';
 import { ReservedEvent, RESERVED_EVENT_PREFIX } from '../../protocol/protocol.constants';
-import { parseReply, parseRequest } from '../../protocol/reserved-messages';
+import { type EventNameLimits, parseReply, parseRequest } from '../../protocol/reserved-messages';
+import { renderUntrustedName } from '../../protocol/untrusted-name';
 import type { LogBudget } from '../../util/log-budget';
 import type { RequestManager } from '../requests/request-manager';
 import type { WsRoomsStats } from '../server-stats';
@@ -19,6 +20,8 @@ export interface DispatchPorts {
   close(connection: Connection, code: number, reason: string): void;
   /** The `onError` option: told about every malformed message. */
   readonly onError?: (error: WsRoomsError, connectionId: string) => void;
+  /** The event-name rules of the codec, applied to a request envelope's inner event name too. */
+  readonly eventNameLimits: EventNameLimits;
 }
 
 /**
@@ -45,8 +48,8 @@ export class InboundDispatcher {
     this.stats.messagesIn++;
     this.stats.bytesIn += data.length;
     if (this.flood.enabled && !this.admit(connection)) return;
-    const decoded = this.codec.decode(data);
-    if (decoded.kind === 'native') {
+    const header = this.codec.readHeader(data);
+    if (header.kind === 'native') {
       for (const handler of this.handlers.native)
         this.invoker.invoke(connection, undefined, () => handler(connection, data, isBinary));
       for (const listener of connection.nativeMessageListeners) {
@@ -54,29 +57,37 @@ export class InboundDispatcher {
       }
       return;
     }
-    if (decoded.kind === 'malformed') {
-      this.stats.malformedMessages++;
-      this.invoker.reportError(connection, decoded.error, decoded.event);
-      this.ports.onError?.(decoded.error, connection.id);
-      return;
-    }
-    const { event, value } = decoded;
+    if (header.kind === 'malformed') return this.malformed(connection, header);
+    const { event } = header;
     if (event.startsWith(RESERVED_EVENT_PREFIX)) {
-      this.reserved(connection, event, value);
+      const decoded = this.codec.decodeValue(header);
+      if (decoded.kind === 'malformed') return this.malformed(connection, decoded);
+      this.reserved(connection, event, decoded.value);
       return;
     }
+    // The handlers are looked up before the value is decoded: a message nobody listens to costs
+    // a scan for its first ';', whatever its payload.
     const handlers = this.handlers.eventHandlers(event);
     const listeners = connection.listenersOf(event);
     if (handlers === undefined && listeners.length === 0) {
       this.stats.unhandledEvents++;
       return;
     }
+    const decoded = this.codec.decodeValue(header);
+    if (decoded.kind === 'malformed') return this.malformed(connection, decoded);
+    const { value } = decoded;
     if (handlers !== undefined) {
       for (const handler of handlers)
         this.invoker.invoke(connection, event, () => handler(connection, value, event));
     }
     for (const listener of listeners)
       this.invoker.invoke(connection, event, () => listener(value), false);
+  }
+
+  private malformed(connection: Connection, message: MalformedMessage): void {
+    this.stats.malformedMessages++;
+    this.invoker.reportError(connection, message.error, message.event);
+    this.ports.onError?.(message.error, connection.id);
   }
 
   /**
@@ -113,13 +124,13 @@ export class InboundDispatcher {
   /** The protocol extensions: requests and replies (other reserved names are ignored). */
   private reserved(connection: Connection, event: string, value: DecodedValue): void {
     if (event === ReservedEvent.Request) {
-      const request = parseRequest(value);
+      const request = parseRequest(value, this.ports.eventNameLimits);
       if (request === null) return this.invalidReserved(connection, event);
       const handlers = this.handlers.eventHandlers(request.event);
       if (handlers === undefined) {
         return this.invoker.sendReplyError(connection, request.id, {
           code: WsRoomsErrorCode.NoHandler,
-          message: `no handler for event "${request.event}"`,
+          message: `no handler for event ${renderUntrustedName(request.event)}`,
           status: 404,
         });
       }
