@@ -1,8 +1,8 @@
-import type { Redis, RedisOptions } from 'ioredis';
+import type { RedisClient, RedisConnectionOptions } from './redis-client';
 import { RedisRoomStoreErrorCode, RedisRoomStoreError } from './redis-room-store.error';
 
 /** The ioredis client constructor, as `new Redis(url, options)`. */
-export type RedisConstructor = new (url: string, options: RedisOptions) => Redis;
+export type RedisConstructor = new (url: string, options: RedisConnectionOptions) => RedisClient;
 
 /**
  * Loads `ioredis` when a store is built from a URL, never when `ws-rooms` itself is loaded: apps

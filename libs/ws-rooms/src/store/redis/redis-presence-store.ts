@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { describeError } from '../../server/describe-error';
 import type {
   PresenceMember,
@@ -7,6 +6,7 @@ import type {
   PresenceStoreEvents,
 } from '../presence-store.interface';
 import { FORGET_NODE, PRESENCE_ADD, PRESENCE_READ, PRESENCE_REMOVE } from './redis-scripts';
+import type { RedisClient } from './redis-client';
 import type { RedisKeys } from './redis-keys';
 import type { RedisStoreContext } from './redis-store-context';
 import { jsonDepthWithin, utf8Within } from './redis-wire-limits';
@@ -158,7 +158,7 @@ export interface PresenceRemoval {
 
 /** Runs {@link FORGET_NODE}: also what a store without presence uses to drop dead nodes. */
 export async function forgetNode(
-  client: Redis,
+  client: RedisClient,
   keys: RedisKeys,
   nodeId: string,
   mode: ForgetMode,

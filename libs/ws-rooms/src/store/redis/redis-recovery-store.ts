@@ -10,7 +10,7 @@ import {
 import type { OutboundBroadcast, RecoveryStoreOptions } from '../room-store.interface';
 import { decodeBroadcastBody, WireErrorCode } from './redis-wire';
 import { utf8Within } from './redis-wire-limits';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 import { READ_LOG_OFFSET, TAKE_SESSION } from './redis-scripts';
 import type { RedisStoreContext } from './redis-store-context';
 
@@ -233,7 +233,7 @@ interface StreamEntry {
  * beyond the wire limits, are skipped and counted.
  */
 async function readEntries(
-  client: Redis,
+  client: RedisClient,
   context: Pick<RedisStoreContext, 'keys' | 'limits' | 'stats'>,
   from: number,
   to: number | '+',

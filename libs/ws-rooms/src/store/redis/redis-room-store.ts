@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { describeError } from '../../server/describe-error';
 import { type Scheduler, systemScheduler } from '../../server/heartbeat';
 import type { PresenceStore } from '../presence-store.interface';
@@ -18,6 +17,7 @@ import type {
 } from '../room-store.interface';
 import { ChannelSubscriptions } from './channel-subscriptions';
 import { loadIoredis, type RedisConstructor } from './load-ioredis';
+import type { RedisClient } from './redis-client';
 import { RedisKeys } from './redis-keys';
 import { RedisRoomStoreError, RedisRoomStoreErrorCode } from './redis-room-store.error';
 import { createRedisStoreStats, type RedisRoomStoreStats } from './redis-room-store-stats';
@@ -154,8 +154,8 @@ export class RedisRoomStore implements RoomStore {
   private readonly detach: (() => void)[] = [];
   private state: State = 'new';
   private node: LocalNode | null = null;
-  private pub: Redis | null = null;
-  private sub: Redis | null = null;
+  private pub: RedisClient | null = null;
+  private sub: RedisClient | null = null;
   private subscriptions: ChannelSubscriptions | null = null;
   private heartbeatTimer: { cancel(): void } | null = null;
   private nextRequestId = 1;
@@ -882,7 +882,7 @@ export class RedisRoomStore implements RoomStore {
   // ---- connections to Redis ----
 
   /** Closes what the store opened; the caller's client only loses the store's listeners. */
-  private release(pub: Redis, sub: Redis): void {
+  private release(pub: RedisClient, sub: RedisClient): void {
     for (const off of this.detach.splice(0)) off();
     const own = this.ownsPublisher ? [pub, sub] : [sub];
     for (const connection of own) {
@@ -892,7 +892,11 @@ export class RedisRoomStore implements RoomStore {
     }
   }
 
-  private listen(connection: Redis, event: string, listener: (...args: unknown[]) => void): void {
+  private listen(
+    connection: RedisClient,
+    event: string,
+    listener: (...args: unknown[]) => void,
+  ): void {
     connection.on(event, listener);
     this.detach.push(() => connection.off(event, listener));
   }
@@ -901,7 +905,7 @@ export class RedisRoomStore implements RoomStore {
     return this.options.client === undefined;
   }
 
-  private createConnections(): { pub: Redis; sub: Redis } {
+  private createConnections(): { pub: RedisClient; sub: RedisClient } {
     const { url, client, redisOptions, prefix } = this.options;
     // Nothing queues while Redis is away: what cannot be sent now is dropped and counted.
     const pub =

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 
 /** One argument of a script: keys and arguments travel as strings or raw bytes. */
 export type ScriptArgument = string | Buffer | number;
@@ -24,13 +24,13 @@ export class RedisScript {
    * back to `EVAL` can be overtaken by a later `EVALSHA` of the same connection (it is resent after
    * the error): scripts whose order matters are loaded before they run.
    */
-  async load(client: Redis): Promise<void> {
+  async load(client: RedisClient): Promise<void> {
     await client.script('LOAD', this.lua);
   }
 
   /** Runs the script; the reply is as Redis gives it (strings as strings). */
   async run(
-    client: Redis,
+    client: RedisClient,
     keys: readonly string[],
     args: readonly ScriptArgument[],
   ): Promise<unknown> {

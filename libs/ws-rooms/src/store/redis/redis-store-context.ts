@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 import type { RedisKeys } from './redis-keys';
 import type { RedisRoomStoreStats } from './redis-room-store-stats';
 import type { WireLimits } from './redis-wire-limits';
@@ -15,7 +15,7 @@ export interface RedisStoreContext {
   /** The bounds of what other nodes write: messages, and the records read back from Redis. */
   readonly limits: WireLimits;
   /** The command connection while it is ready, null otherwise (commands would fail at once). */
-  readyClient(): Redis | null;
+  readyClient(): RedisClient | null;
   /** The ids of the nodes whose heartbeat is alive (this one included). */
   liveNodes(): Promise<string[]>;
   /** Logs a recurring failure at most once per period and kind. */

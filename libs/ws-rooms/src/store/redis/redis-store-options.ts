@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { LoggerService } from '@nestjs/common';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { RedisClient, RedisConnectionOptions } from './redis-client';
 import { WsRoomsErrorCode } from '../../errors/error-codes';
 import { WsRoomsError } from '../../errors/ws-rooms.error';
 import type { Scheduler } from '../../server/heartbeat';
@@ -23,9 +23,9 @@ export interface RedisRoomStoreOptions {
    * An ioredis client to publish and query through, which stays yours: the store never closes it.
    * The store subscribes on its own connection, `client.duplicate()`.
    */
-  client?: Redis;
+  client?: RedisClient;
   /** Extra ioredis options for the connections opened from `url` (ignored with `client`). */
-  redisOptions?: RedisOptions;
+  redisOptions?: RedisConnectionOptions;
   /**
    * Namespace of every channel and key the store uses.
    * @default 'ws-rooms'
@@ -84,8 +84,8 @@ export interface RedisRoomStoreOptions {
 /** The options once defaults are applied. */
 export interface ResolvedRedisRoomStoreOptions {
   readonly url: string | undefined;
-  readonly client: Redis | undefined;
-  readonly redisOptions: RedisOptions;
+  readonly client: RedisClient | undefined;
+  readonly redisOptions: RedisConnectionOptions;
   readonly prefix: string;
   readonly nodeId: string;
   readonly requestTimeout: number;
