@@ -263,6 +263,42 @@ describe('RedisRoomStore against a real redis-server (no Nest)', () => {
     });
   });
 
+  it('stamps what other machines read with the wall clock, not the monotonic one', async () => {
+    // A monotonic clock that started with the process: its readings mean nothing elsewhere.
+    const scheduler = { now: () => 5, wallNow: () => Date.now(), every: () => ({ cancel() {} }) };
+    const store = track(
+      new RedisRoomStore({
+        url: redis.url,
+        prefix: 'clock',
+        nodeId: 'clock-1',
+        logger: quiet,
+        scheduler,
+      }),
+    );
+    const recovery = store.createRecoveryStore({ windowMs: 60_000, maxMessages: 10 });
+    const node = new FakeNode();
+    const before = Date.now();
+    await store.start(node);
+    await recovery.start?.();
+    const logged: OutboundBroadcast = {
+      message: Buffer.from('logged'),
+      binary: false,
+      rooms: null,
+      except: [],
+      volatile: false,
+    };
+    expect(store.sequence(logged)).toBe(true);
+    await eventually(() => node.delivered.length === 1, 2000, 'the logged broadcast back');
+    const entries = await admin.xrange('clock:log', '-', '+');
+    expect(entries).toHaveLength(1);
+    const fields = entries[0][1];
+    const at = Number(fields[fields.indexOf('t') + 1]);
+    expect(at).toBeGreaterThanOrEqual(before);
+    expect(at).toBeLessThanOrEqual(Date.now());
+    const heartbeat = JSON.parse((await admin.get('clock:node:clock-1'))!) as { startedAt: number };
+    expect(heartbeat.startedAt).toBeGreaterThanOrEqual(before);
+  });
+
   it('runs a command for a local connection that another node sent, and answers false for strangers', async () => {
     const options = { url: redis.url, prefix: 'cmd', logger: quiet };
     const owner = new FakeNode();

@@ -222,7 +222,7 @@ export class RedisRoomStore implements RoomStore {
     }
     this.state = 'starting';
     this.node = node;
-    this.startedAt = this.scheduler.now();
+    this.startedAt = this.wallNow();
     const { pub, sub } = this.createConnections();
     this.pub = pub;
     this.sub = sub;
@@ -398,7 +398,7 @@ export class RedisRoomStore implements RoomStore {
     SEQUENCE_BROADCAST.run(
       this.pub!,
       [this.keys.logOffset, this.keys.log, this.keys.logged],
-      [head, body, options.maxMessages, this.scheduler.now(), options.windowMs],
+      [head, body, options.maxMessages, this.wallNow(), options.windowMs],
     ).then(
       () => (this.unacknowledgedBytes -= body.length),
       (error: unknown) => {
@@ -1056,6 +1056,15 @@ export class RedisRoomStore implements RoomStore {
     this.stats.subscriptions = this.subscriptions?.size ?? 0;
     this.stats.connected =
       this.state === 'running' && this.gapStartedAt === null && this.bothReady();
+  }
+
+  /**
+   * Milliseconds since the epoch, for what other machines read: a log entry's time (compared with
+   * other nodes' clocks when a session resumes there) and the heartbeat's start time. The
+   * scheduler's `now()` is monotonic, right for durations and wrong across processes.
+   */
+  private wallNow(): number {
+    return this.scheduler.wallNow?.() ?? this.scheduler.now();
   }
 
   /** Something this node would send breaks a wire limit: the other nodes would drop it. */
