@@ -347,6 +347,17 @@ describe('conformance: hand-made frames over raw TCP', () => {
       expect(mostQueued).toBeLessThan(64 * 1024);
       await anotherClientIsServed();
     });
+
+    it('unsolicited pongs count against the message rate too: a pong flood is closed with 1013', async () => {
+      const socket = await open();
+      await probe(socket);
+      const pong = buildFrame({ opcode: Opcode.Pong, payload: Buffer.alloc(16, 2) });
+      // The default burst is 200 and a flood is cut a whole burst past it: 1000 pongs are plenty.
+      socket.socket.write(Buffer.concat(Array.from({ length: 1000 }, () => pong)));
+      await eventually(() => gateway.disconnects.length === 1, 3000, 'the disconnect hook');
+      expect(gateway.disconnects[0].code).toBe(1013);
+      await anotherClientIsServed();
+    });
   });
 
   describe('opening handshake', () => {

@@ -39,6 +39,8 @@ export interface ConnectionHost {
   received(connection: AnyConnection, data: Buffer, isBinary: boolean): void;
   /** A ping arrived; the endpoint counts it against the message rate and answers it. */
   pinged(connection: AnyConnection, data: Buffer): void;
+  /** A pong arrived (solicited or not); the endpoint counts it against the message rate. */
+  ponged(connection: AnyConnection): void;
   /** The socket closed (the close handshake finished, or the peer vanished). */
   socketClosed(connection: AnyConnection, code: number, reason: Buffer): void;
   /** `ws` failed the connection (protocol error, oversized or invalid message) and sent this code. */

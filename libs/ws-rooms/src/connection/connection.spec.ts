@@ -93,6 +93,8 @@ class FakeHost implements ConnectionHost {
 
   pinged(): void {}
 
+  ponged(): void {}
+
   socketClosed(): void {}
 
   socketFailed(): void {}

@@ -45,7 +45,9 @@ function onSocketPing(this: BoundWebSocket, data: Buffer): void {
 
 function onSocketPong(this: BoundWebSocket): void {
   const connection = this[kConnection];
-  if (connection !== undefined) connection.awaitingPong = false;
+  if (connection === undefined || connection.closed) return;
+  connection.awaitingPong = false;
+  connection.host.ponged(connection);
 }
 
 function onSocketClose(this: BoundWebSocket, code: number, reason: Buffer): void {

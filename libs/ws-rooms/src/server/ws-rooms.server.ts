@@ -68,6 +68,7 @@ export class WsRoomsServer implements ConnectionHost {
   readonly stats: WsRoomsStats = createStats(this.index);
   readonly limits: ConnectionLimits;
   private readonly logger: Logger;
+  private readonly logBudget: LogBudget;
   private readonly handlers = new HandlerRegistry();
   private readonly connections: ConnectionRegistry;
   private readonly limiter: ConnectionLimiter;
@@ -95,9 +96,9 @@ export class WsRoomsServer implements ConnectionHost {
     private readonly scheduler: Scheduler = systemScheduler,
   ) {
     this.logger = new Logger(`WsRooms:${options.name}`);
+    this.logBudget = new LogBudget(this.logger);
     this.inFlight = new InFlight((error) => this.logger.error(describeError(error)));
     const track = (result: unknown) => this.inFlight.track(result);
-    const logBudget = new LogBudget(this.logger);
     this.codec = new MessageCodec(options.prefix, {
       maxEventNameLength: options.maxEventNameLength,
       maxJsonDepth: options.maxJsonDepth,
@@ -148,7 +149,7 @@ export class WsRoomsServer implements ConnectionHost {
       this.logger,
       track,
     );
-    this.invoker = new HandlerInvoker(this.stats, this.logger, logBudget);
+    this.invoker = new HandlerInvoker(this.stats, this.logger, this.logBudget);
     const flood = new FloodGuard(options.maxMessageRate, options.maxMessageBurst, () =>
       this.scheduler.now(),
     );
@@ -160,7 +161,7 @@ export class WsRoomsServer implements ConnectionHost {
       flood,
       this.stats,
       this.logger,
-      logBudget,
+      this.logBudget,
       {
         close: (connection, code, reason) => this.close(connection, code, reason),
         onError: options.onError,
@@ -419,6 +420,10 @@ export class WsRoomsServer implements ConnectionHost {
     this.inbound.pinged(connection, data);
   }
 
+  ponged(connection: Connection): void {
+    this.inbound.ponged(connection);
+  }
+
   socketClosed(connection: Connection, code: number, reason: Buffer): void {
     this.closer.socketClosed(connection, code, reason);
   }
@@ -435,6 +440,7 @@ export class WsRoomsServer implements ConnectionHost {
       closer: this.closer,
       recovery: this.recovery,
       logger: this.logger,
+      logBudget: this.logBudget,
     });
   }
 

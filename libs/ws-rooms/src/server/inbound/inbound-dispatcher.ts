@@ -99,6 +99,14 @@ export class InboundDispatcher {
     connection.ws.pong(data);
   }
 
+  /**
+   * A pong: it costs a parse and nothing else, but a client may send them unasked (RFC 6455 allows
+   * it), so they count against the message rate too.
+   */
+  ponged(connection: Connection): void {
+    if (this.flood.enabled) this.admit(connection);
+  }
+
   /** Applies the flood policy to one inbound message or ping; true when it may be handled. */
   private admit(connection: Connection): boolean {
     const verdict = this.flood.take(connection.budget);

@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { Connection } from '../../connection/connection';
 import type { RemoteCommand } from '../../store/room-store.interface';
+import type { LogBudget } from '../../util/log-budget';
 import type { RecoveryExtension } from '../extensions/recovery-extension';
 import type { ConnectionCloser } from '../lifecycle/connection-closer';
 import type { Membership } from './membership';
@@ -18,6 +19,7 @@ export function runCommandLocally(
     readonly closer: ConnectionCloser;
     readonly recovery: RecoveryExtension | null;
     readonly logger: Logger;
+    readonly logBudget: LogBudget;
   },
 ): boolean | Promise<boolean> {
   if (connection === undefined) return false;
@@ -35,7 +37,9 @@ export function runCommandLocally(
       try {
         void parts.membership.join(connection, command.room);
       } catch (error) {
-        parts.logger.warn(`remote join of ${connection.id} refused: ${(error as Error).message}`);
+        if (parts.logBudget.allow()) {
+          parts.logger.warn(`remote join of ${connection.id} refused: ${(error as Error).message}`);
+        }
       }
       return true;
     case 'leave':
