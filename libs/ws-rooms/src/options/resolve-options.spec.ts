@@ -191,6 +191,7 @@ describe('resolveOptions', () => {
       expect(resolveOptions({ endpoint: '/ws', recovery: {} }).recovery).toEqual({
         windowMs: 120_000,
         maxMessages: 1000,
+        maxLogBytes: 16 * 1024 * 1024,
         maxSessions: 10_000,
         maxSessionBytes: 16 * 1024 * 1024,
         maxSessionsPerAddress: 8,

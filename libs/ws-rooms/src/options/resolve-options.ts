@@ -173,6 +173,7 @@ function resolveRecovery(recovery: WsRoomsOptions['recovery']): ResolvedWsRoomsO
   const bounds = {
     windowMs,
     maxMessages,
+    maxLogBytes: recovery.maxLogBytes ?? 16 * 1024 * 1024,
     maxSessions: recovery.maxSessions ?? 10_000,
     maxSessionBytes: recovery.maxSessionBytes ?? 16 * 1024 * 1024,
     maxSessionsPerAddress: recovery.maxSessionsPerAddress ?? 8,

@@ -336,6 +336,13 @@ export interface RecoveryOptions {
    */
   maxMessages?: number;
   /**
+   * Most bytes of broadcast messages the in-memory log keeps (the oldest are dropped first), so that
+   * the log is bounded in bytes as well as in count and age. A shared (Redis) log is bounded by
+   * `maxMessages`, the window and the size of one message between nodes.
+   * @default 16777216 (16 MiB)
+   */
+  maxLogBytes?: number;
+  /**
    * Most sessions of cut connections this node keeps; past it the oldest is given up (its client
    * then starts a fresh session).
    * @default 10000

@@ -110,6 +110,23 @@ describe('RecoveryLog', () => {
     expect(log.take('t1', 0, 'alice', 1200)).toEqual({ ok: false, reason: 'history-gone' });
   });
 
+  it('drops the oldest messages past maxBytes (byte bound)', () => {
+    const log = new RecoveryLog(60_000, 100, 10);
+    for (const text of ['aaaa', 'bbbb', 'cccc']) {
+      log.record(
+        { message: message(text), binary: false, rooms: ['lobby'], except: [], volatile: false },
+        1000,
+      );
+    }
+    // Three messages of 4 bytes against 10: the oldest goes, the newest two (8 bytes) stay.
+    expect(log.size).toBe(2);
+    expect(log.head()).toBe(3);
+    expect(log.missed({ ...session(), rooms: ['lobby'] }, 0, 1000)).toBeNull();
+    expect(log.missed({ ...session(), rooms: ['lobby'] }, 1, 1000)?.map((e) => e.offset)).toEqual([
+      2, 3,
+    ]);
+  });
+
   it('drops messages older than the window (age bound)', () => {
     const log = new RecoveryLog(1000, 100);
     log.record(

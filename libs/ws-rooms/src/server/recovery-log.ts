@@ -29,9 +29,14 @@ export class RecoveryLog implements RecoveryStore {
   private lastOffset = 0;
   private readonly sessions = new Map<string, SuspendedSession>();
 
+  /** Bytes of the kept broadcasts' messages. */
+  private bytes = 0;
+
   constructor(
     private readonly windowMs: number,
     private readonly maxMessages: number,
+    /** Most bytes of messages kept: the log is bounded in bytes, not only in count and age. */
+    private readonly maxBytes: number = Number.POSITIVE_INFINITY,
   ) {}
 
   /** The offset of the newest recorded broadcast (0 before any). */
@@ -44,6 +49,7 @@ export class RecoveryLog implements RecoveryStore {
     const offset = ++this.lastOffset;
     const { message, binary, rooms, except } = broadcast;
     this.entries.push({ offset, at: now, message, binary, rooms, except });
+    this.bytes += message.length;
     this.prune(now);
     return offset;
   }
@@ -101,8 +107,10 @@ export class RecoveryLog implements RecoveryStore {
     while (
       this.headIndex < this.entries.length &&
       (this.entries.length - this.headIndex > this.maxMessages ||
+        this.bytes > this.maxBytes ||
         now - this.entries[this.headIndex].at > this.windowMs)
     ) {
+      this.bytes -= this.entries[this.headIndex].message.length;
       this.headIndex++;
     }
     // Compact now and then instead of shifting on every drop.

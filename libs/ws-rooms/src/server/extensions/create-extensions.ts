@@ -73,7 +73,8 @@ export function createRecoveryExtension(
   const recovery = options.recovery;
   if (recovery === false) return null;
   const shared = store.createRecoveryStore?.(recovery);
-  const log = shared ?? new RecoveryLog(recovery.windowMs, recovery.maxMessages);
+  const log =
+    shared ?? new RecoveryLog(recovery.windowMs, recovery.maxMessages, recovery.maxLogBytes);
   // A shared log compares timestamps written by several machines: those need the wall clock.
   const now = shared === undefined ? () => scheduler.now() : () => Date.now();
   const budget = new SessionBudget(recovery, () => scheduler.now());
