@@ -209,6 +209,7 @@ describe('metrics (Prometheus endpoint over HTTP)', () => {
       auth: 0,
       guard: 0,
       id: 0,
+      timeout: 0,
       error: 0,
     });
     const errors = samples.filter(
