@@ -25,15 +25,21 @@ const MAX_OFFSET_DIGITS = 16;
  * text first. Returns `undefined` for a payload without a valid `<offset>;` head.
  */
 export function unwrapMessage(payload: string | Uint8Array): WrappedMessage | undefined {
-  const end = typeof payload === 'string' ? payload.indexOf(';') : payload.indexOf(SEMICOLON);
-  if (end <= 0 || end > MAX_OFFSET_DIGITS) return undefined;
+  // Only the head is looked at: a payload without a `;` among its first 17 characters is refused
+  // without scanning the rest of it.
+  const limit = Math.min(payload.length, MAX_OFFSET_DIGITS + 1);
   let offset = 0;
-  for (let i = 0; i < end; i++) {
-    const digit = typeof payload === 'string' ? payload.charCodeAt(i) : payload[i];
-    if (digit < DIGIT_ZERO || digit > DIGIT_NINE) return undefined;
-    offset = offset * 10 + (digit - DIGIT_ZERO);
+  let end = -1;
+  for (let i = 0; i < limit; i++) {
+    const code = typeof payload === 'string' ? payload.charCodeAt(i) : payload[i];
+    if (code === SEMICOLON) {
+      end = i;
+      break;
+    }
+    if (code < DIGIT_ZERO || code > DIGIT_NINE) return undefined;
+    offset = offset * 10 + (code - DIGIT_ZERO);
   }
-  if (offset === 0 || !Number.isSafeInteger(offset)) return undefined;
+  if (end <= 0 || offset === 0 || !Number.isSafeInteger(offset)) return undefined;
   const message = typeof payload === 'string' ? payload.slice(end + 1) : payload.subarray(end + 1);
   return { offset, message };
 }
