@@ -71,9 +71,10 @@ function isHexDigit(code: number): boolean {
  * character looked at once, stopping at the first violation.
  *
  * It does not validate the JSON (`JSON.parse` does that afterwards), and it need not: on a valid
- * text it counts exactly what `JSON.parse` would build, and on an invalid one it is exact up to the
- * first error, which is as far as `JSON.parse` ever gets. So whatever passes here, the parser either
- * refuses or builds within the bounds.
+ * text it counts what the text holds, which is what `JSON.parse` builds (plus the members of
+ * duplicate keys, which the parser drops after reading them), and on an invalid one it is exact up
+ * to the first error, which is as far as `JSON.parse` ever gets. So whatever passes here, the parser
+ * either refuses or builds within the bounds.
  */
 export function exceededJsonBound(
   text: string,
