@@ -12,19 +12,19 @@
 export const DEFAULT_MAX_JSON_DEPTH = 32;
 
 /**
- * The most JSON values a payload may hold by default (the `maxJsonValues` option): every array and
- * object, every object key and every scalar counts one. A value takes at least two bytes of text
- * (one character and its separator, or `[]`), so no JSON text of 64 KiB, the default
- * `maxMessageSize`, can hold more than 32,768: with the default message size this bound never
- * refuses valid JSON, ordinary or not. It starts to matter when `maxMessageSize` is raised, where it
- * keeps the parsed graph (and the work of the pipes that walk it) at what a 64 KiB message could
- * hold, whatever the size of the text.
+ * The most JSON values a payload may hold when a `MessageCodec` is given no `maxJsonValues`:
+ * every array and object, every object key and every scalar counts one. A value takes at least two
+ * bytes of text (one character and its separator, or `[]`), so no JSON text of 64 KiB can hold more
+ * than 32,768: this bound never refuses JSON that fits in a 64 KiB message, ordinary or not, and
+ * keeps the parsed graph at what such a message could hold whatever the size of the text. The
+ * server's `maxJsonValues` option has a tighter default of its own (see `resolve-options.ts`),
+ * because handler pipes walk every value.
  */
 export const DEFAULT_MAX_JSON_VALUES = 32_768;
 
 /**
- * The longest string (key or value) a JSON payload may hold by default (the `maxJsonStringLength`
- * option), in UTF-16 code units of the parsed string (JavaScript's `length`). A UTF-8 text of 64 KiB,
+ * The longest string (key or value) a JSON payload may hold by default (the codec's and the
+ * server's `maxJsonStringLength` option), in UTF-16 code units of the parsed string (JavaScript's `length`). A UTF-8 text of 64 KiB,
  * the default `maxMessageSize`, never decodes to more code units than it has bytes, so with the
  * default message size this bound never refuses valid JSON either; it caps strings when
  * `maxMessageSize` is raised.
