@@ -24,10 +24,10 @@ export const DEFAULT_MAX_JSON_VALUES = 32_768;
 
 /**
  * The longest string (key or value) a JSON payload may hold by default (the codec's and the
- * server's `maxJsonStringLength` option), in UTF-16 code units of the parsed string (JavaScript's `length`). A UTF-8 text of 64 KiB,
- * the default `maxMessageSize`, never decodes to more code units than it has bytes, so with the
- * default message size this bound never refuses valid JSON either; it caps strings when
- * `maxMessageSize` is raised.
+ * server's `maxJsonStringLength` option), in UTF-16 code units of the parsed string (JavaScript's
+ * `length`). A UTF-8 text of 64 KiB, the default `maxMessageSize`, never decodes to more code units
+ * than it has bytes, so with the default message size this bound never refuses valid JSON either;
+ * it caps strings when `maxMessageSize` is raised.
  */
 export const DEFAULT_MAX_JSON_STRING_LENGTH = 65_536;
 
