@@ -110,6 +110,9 @@ class FuzzModule {
           maxRoomsPerConnection: 4,
           // The fuzzer sends fast on purpose; the rate limit has its own tests.
           maxMessageRate: 0,
+          // It also opens a fresh socket per raw-frame run, all from 127.0.0.1, faster than the
+          // per-address connection rate allows; that limit has its own tests too.
+          maxConnectionRatePerAddress: 0,
         }),
       ],
       providers: [FuzzGateway],
