@@ -34,6 +34,7 @@ import { encodeLoggedParts } from '../../libs/ws-rooms/src/store/redis/redis-wir
 import { eventuallyAsync } from '../shared/room-semantics.suite';
 import { CapturingLogger } from './support/capturing-logger';
 import { freePort, type RedisServer, startRedisServer } from './support/redis-server';
+import { beat, connectionsOf, stopHeartbeat } from './support/store-internals';
 import { startSwitchingProxy } from '../support/switching-proxy';
 
 /** Short heartbeats: a node whose key is gone is noticed within a few hundred milliseconds. */
@@ -297,16 +298,6 @@ function session(
     owner: 'alice',
     ...overrides,
   };
-}
-
-/** Stops a store's heartbeat timer: the test then runs its heartbeats itself, in a chosen order. */
-function stopHeartbeat(store: RedisRoomStore): void {
-  (store as unknown as { heartbeatTimer: { cancel(): void } }).heartbeatTimer.cancel();
-}
-
-/** One heartbeat of a store, as its timer runs it (registration, resync, looking for dead nodes). */
-function beat(store: RedisRoomStore): Promise<void> {
-  return (store as unknown as { heartbeat(): Promise<void> }).heartbeat();
 }
 
 describe('Redis recovery and presence stores (store level, real redis-server)', () => {
@@ -1013,7 +1004,7 @@ describe('Redis recovery and presence stores (store level, real redis-server)', 
       const bJoin = await b.presence.add('r', member('b1'));
       await b.presence.add('q', member('b2'));
       // B goes silent without leaving: its connections drop, its heartbeat key expires.
-      const silent = b.store as unknown as { pub: Redis; sub: Redis };
+      const silent = connectionsOf(b.store);
       silent.pub.disconnect();
       silent.sub.disconnect();
       await eventuallyAsync(
@@ -1410,7 +1401,7 @@ describe('Redis store: races around forgetting nodes and numbering broadcasts', 
     };
     // B looks for dead nodes; between its MGET (A's key missing) and its FORGET_NODE, A thaws:
     // it registers, finds itself forgotten, and records a1 again.
-    const pub = (b.store as unknown as { pub: Redis }).pub;
+    const { pub } = connectionsOf(b.store);
     const mget = pub.mget.bind(pub);
     pub.mget = (async (...args: Parameters<typeof mget>) => {
       const beats = await mget(...args);
