@@ -76,6 +76,7 @@ describe('declarations without the optional peer ioredis', () => {
         "import { RedisRoomStore, type RedisRoomStoreOptions, WsRoomsModule } from 'ws-rooms';",
         'const options: RedisRoomStoreOptions = {',
         "  url: 'redis://127.0.0.1:6379',",
+        "  keyPrefix: 'app',",
         '  redisOptions: { db: 1, retryStrategy: (times) => Math.min(times * 50, 2000) },',
         '};',
         'export const store = new RedisRoomStore(options);',

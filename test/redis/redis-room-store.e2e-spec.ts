@@ -164,7 +164,7 @@ describe('RedisRoomStore against a real redis-server (no Nest)', () => {
 
   it('drops and counts what breaks the wire limits, received or about to be sent', async () => {
     const logger = new CapturingLogger();
-    const options = { url: redis.url, prefix: 'limits', maxMessageBytes: 4096, logger };
+    const options = { url: redis.url, keyPrefix: 'limits', maxMessageBytes: 4096, logger };
     const node = new FakeNode();
     node.ids.add('here');
     const other = new FakeNode();
@@ -219,7 +219,9 @@ describe('RedisRoomStore against a real redis-server (no Nest)', () => {
   });
 
   it('leaves out presence records and sessions that break the limits or do not parse, and counts them', async () => {
-    const store = track(new RedisRoomStore({ url: redis.url, prefix: 'records', logger: quiet }));
+    const store = track(
+      new RedisRoomStore({ url: redis.url, keyPrefix: 'records', logger: quiet }),
+    );
     const presence = store.createPresenceStore();
     const recovery = store.createRecoveryStore({ windowMs: 60_000, maxMessages: 100 });
     presence.attach({ removed: () => undefined, lost: () => undefined, localMembers: () => [] });
@@ -269,7 +271,7 @@ describe('RedisRoomStore against a real redis-server (no Nest)', () => {
     const store = track(
       new RedisRoomStore({
         url: redis.url,
-        prefix: 'clock',
+        keyPrefix: 'clock',
         nodeId: 'clock-1',
         logger: quiet,
         scheduler,
@@ -342,7 +344,12 @@ describe('RedisRoomStore: connection ids and rooms are apart (issue 15)', () => 
   it('a room spelled like a connection id does not receive what is sent to the id, and the id does not receive the room', async () => {
     const id = 'QxWvUtSrQpOnMlKjIhGfEdCbAzYxWvUtSrQpOnMlKjIhGfEdCbAzYxWvUtSrQpOn';
     const start = async (nodeId: string, node: FakeNode) => {
-      const store = new RedisRoomStore({ url: redis.url, prefix: 'apart', nodeId, logger: quiet });
+      const store = new RedisRoomStore({
+        url: redis.url,
+        keyPrefix: 'apart',
+        nodeId,
+        logger: quiet,
+      });
       stores.push(store);
       await store.start(node);
       return store;

@@ -16,7 +16,7 @@ import {
 type RequestQuery = Extract<WireQuery, { kind: 'request' }>;
 
 /**
- * Cluster-wide queries, both ways. Asking: one request on `<prefix>:req`, every live node answers
+ * Cluster-wide queries, both ways. Asking: one request on `<keyPrefix>:req`, every live node answers
  * from its own index on the asker's reply channel, the answers are merged (union of members or
  * rooms, sum of counts; for `roomsOf`, the owner's answer ends the wait). Who must answer comes from
  * the heartbeat keys; the result is `partial` when a live node did not answer within

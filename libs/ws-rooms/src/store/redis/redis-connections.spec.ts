@@ -52,7 +52,7 @@ describe('RedisConnections', () => {
   afterEach(() => void opened.splice(0));
 
   it('opens a publisher from the URL and a subscriber beside it, named after the node', async () => {
-    const options = resolveRedisStoreOptions({ url: 'redis://h:1', prefix: 'p', nodeId: 'n' });
+    const options = resolveRedisStoreOptions({ url: 'redis://h:1', keyPrefix: 'p', nodeId: 'n' });
     const connections = new RedisConnections(options, RedisClass, events());
     const pub = opened[0];
     expect(pub.options).toMatchObject({

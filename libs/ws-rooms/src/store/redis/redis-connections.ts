@@ -38,7 +38,7 @@ export class RedisConnections {
     RedisClass: RedisConstructor | null,
     events: ConnectionEvents,
   ) {
-    const { url, client, redisOptions, prefix, nodeId } = options;
+    const { url, client, redisOptions, keyPrefix, nodeId } = options;
     // Nothing queues while Redis is away: what cannot be sent now is dropped and counted.
     this.pub =
       client ??
@@ -46,14 +46,14 @@ export class RedisConnections {
         ...redisOptions,
         lazyConnect: true,
         enableOfflineQueue: false,
-        connectionName: redisOptions.connectionName ?? `${prefix}:${nodeId}:pub`,
+        connectionName: redisOptions.connectionName ?? `${keyPrefix}:${nodeId}:pub`,
       });
     this.sub = this.pub.duplicate({
       lazyConnect: true,
       enableOfflineQueue: false,
       // The store resubscribes itself after a reconnect: one source of truth for the channels.
       autoResubscribe: false,
-      connectionName: `${prefix}:${nodeId}:sub`,
+      connectionName: `${keyPrefix}:${nodeId}:sub`,
     });
     this.listen(this.sub, 'messageBuffer', events.message as (...args: unknown[]) => void);
     for (const connection of this.owned) {

@@ -30,21 +30,21 @@ export class RedisKeys {
   private readonly presenceNodePrefix: string;
   private readonly sessionPrefix: string;
 
-  constructor(readonly prefix: string) {
-    this.all = `${prefix}:all`;
-    this.requests = `${prefix}:req`;
-    this.nodes = `${prefix}:nodes`;
-    this.roomPrefix = `${prefix}:room:`;
-    this.connectionPrefix = `${prefix}:conn:`;
-    this.replyPrefix = `${prefix}:res:`;
-    this.nodePrefix = `${prefix}:node:`;
-    this.logged = `${prefix}:logged`;
-    this.log = `${prefix}:log`;
-    this.logOffset = `${prefix}:log-offset`;
-    this.presencePrefix = `${prefix}:presence:`;
-    this.presenceVersionPrefix = `${prefix}:presence-version:`;
-    this.presenceNodePrefix = `${prefix}:presence-rooms:`;
-    this.sessionPrefix = `${prefix}:session:`;
+  constructor(readonly keyPrefix: string) {
+    this.all = `${keyPrefix}:all`;
+    this.requests = `${keyPrefix}:req`;
+    this.nodes = `${keyPrefix}:nodes`;
+    this.roomPrefix = `${keyPrefix}:room:`;
+    this.connectionPrefix = `${keyPrefix}:conn:`;
+    this.replyPrefix = `${keyPrefix}:res:`;
+    this.nodePrefix = `${keyPrefix}:node:`;
+    this.logged = `${keyPrefix}:logged`;
+    this.log = `${keyPrefix}:log`;
+    this.logOffset = `${keyPrefix}:log-offset`;
+    this.presencePrefix = `${keyPrefix}:presence:`;
+    this.presenceVersionPrefix = `${keyPrefix}:presence-version:`;
+    this.presenceNodePrefix = `${keyPrefix}:presence-rooms:`;
+    this.sessionPrefix = `${keyPrefix}:session:`;
   }
 
   /** Presence: the hash of a room's members (field: connection id). */

@@ -11,7 +11,7 @@ const MAX_LOGGED_OFFSET_BYTES = 19;
 
 /**
  * Numbers broadcasts in the cluster's recovery log (recovery on): one script numbers, logs and
- * publishes each on `<prefix>:logged`, and every node, this one included, delivers it from there,
+ * publishes each on `<keyPrefix>:logged`, and every node, this one included, delivers it from there,
  * in one order. The script must be known to Redis before it runs (a run that fell back to `EVAL`
  * could be overtaken by the next one): it is loaded at start, after every reconnection, and
  * retried on the heartbeat when a load failed; until then broadcasts are not numbered.
@@ -50,7 +50,7 @@ export class LogSequencer implements BroadcastSequencer {
 
   /**
    * Numbers, logs and publishes a broadcast in one script; every node (this one included) delivers
-   * it when it comes back on `<prefix>:logged`. False when Redis cannot take it now, or when it
+   * it when it comes back on `<keyPrefix>:logged`. False when Redis cannot take it now, or when it
    * breaks the wire limits: the server then delivers it locally, unlogged, and hands it to
    * `publish()` (which counts one beyond the limits), as it would without recovery.
    */

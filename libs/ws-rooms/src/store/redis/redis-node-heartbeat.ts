@@ -19,8 +19,8 @@ export interface HeartbeatPeers {
 
 /**
  * The node's heartbeat and the cluster's liveness. Every `heartbeatInterval` the node writes
- * `<prefix>:node:<nodeId>` with a TTL of `heartbeatTtl`, holding a small snapshot (`connections`,
- * `rooms`, host, pid, start time), and adds its id to the set `<prefix>:nodes`. The live nodes are
+ * `<keyPrefix>:node:<nodeId>` with a TTL of `heartbeatTtl`, holding a small snapshot (`connections`,
+ * `rooms`, host, pid, start time), and adds its id to the set `<keyPrefix>:nodes`. The live nodes are
  * the ids whose key still exists: a node that crashes, freezes or is cut off stops refreshing and
  * drops out at most `heartbeatTtl` after its last heartbeat; the others are pruned from the set
  * (and, with presence, their members removed). A node that shuts down deletes its key at once.

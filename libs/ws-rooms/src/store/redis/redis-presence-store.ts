@@ -16,9 +16,9 @@ const EMPTY_ROOM_VERSION_TTL = 10 * 60_000;
 
 /**
  * Presence records in Redis, shared by every node:
- * - `<prefix>:presence:<room>`, a hash: connection id → `<join version>:{"n":<node id>,"m":<meta>}`;
- * - `<prefix>:presence-version:<room>`, the room's version counter;
- * - `<prefix>:presence-rooms:<node id>`, the rooms in which a node recorded members.
+ * - `<keyPrefix>:presence:<room>`, a hash: connection id → `<join version>:{"n":<node id>,"m":<meta>}`;
+ * - `<keyPrefix>:presence-version:<room>`, the room's version counter;
+ * - `<keyPrefix>:presence-rooms:<node id>`, the rooms in which a node recorded members.
  *
  * Each change is one Lua script (atomic), so versions and records never disagree. When a node's
  * heartbeat expires, the first node to notice removes its members (one atomic script: each member is

@@ -9,7 +9,7 @@ import { broadcastBeyondLimits, encodeBroadcast, encodeCommand } from './redis-w
 /**
  * What this node sends to the others, and the commands it runs for them:
  * - a broadcast is published once, whatever the number of nodes: on the connection's channel for
- *   one id, on the room's channel for one room, on `<prefix>:all` for everyone or several rooms
+ *   one id, on the room's channel for one room, on `<keyPrefix>:all` for everyone or several rooms
  *   (every node then applies the room list to its own index, which keeps exactly-once);
  * - a command (join, leave, disconnect, takeover) for a connection of another node goes on that
  *   connection's channel, which only its owner listens to.

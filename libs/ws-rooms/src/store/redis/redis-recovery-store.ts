@@ -28,13 +28,13 @@ export interface BroadcastSequencer {
 
 /**
  * Recovery across nodes: a client may resume on any node of the cluster.
- * - `<prefix>:log-offset` numbers logged broadcasts; `<prefix>:log` is a Redis stream holding each
+ * - `<keyPrefix>:log-offset` numbers logged broadcasts; `<keyPrefix>:log` is a Redis stream holding each
  *   one under the id `<offset>-0` (its time, and the broadcast body as published), bounded by
  *   `maxMessages` and by `windowMs` of age;
- * - a script numbers, appends and publishes each broadcast on `<prefix>:logged` in one step, so
+ * - a script numbers, appends and publishes each broadcast on `<keyPrefix>:logged` in one step, so
  *   every node, the origin included, delivers logged broadcasts in the same order, with offsets
  *   that mean the same everywhere;
- * - `<prefix>:session:<token>` keeps a cut connection's session (id, rooms, owner) for the window.
+ * - `<keyPrefix>:session:<token>` keeps a cut connection's session (id, rooms, owner) for the window.
  *
  * Offsets are contiguous, so a resume checks that the entry right after the client's offset is
  * still in the stream: if it is, nothing in between was trimmed.
@@ -68,7 +68,7 @@ export class RedisRecoveryStore implements RecoveryStore {
   }
 
   /**
-   * Delivers a logged broadcast that came through `<prefix>:logged`, in offset order and once.
+   * Delivers a logged broadcast that came through `<keyPrefix>:logged`, in offset order and once.
    * Pub/sub drops what is published while a subscriber reconnects: a broadcast beyond the next
    * offset means some were missed, and they are read from the stream and delivered first (those the
    * stream no longer has are counted in `stats.logGaps`).

@@ -6,7 +6,7 @@ import { encodeReply, type WireReplyBody } from './redis-wire';
 /**
  * Answers between nodes, both ways: the collectors waiting for answers to this node's requests and
  * commands (by request id), and the answers this node sends on an asker's reply channel
- * (`<prefix>:res:<nodeId>`). An answer to an id nobody waits for (late, or made up) is ignored.
+ * (`<keyPrefix>:res:<nodeId>`). An answer to an id nobody waits for (late, or made up) is ignored.
  */
 export class RedisReplies {
   private readonly pending = new Map<number, ReplyCollector<WireReplyBody>>();

@@ -88,7 +88,7 @@ export class RedisRoomStore implements RoomStore {
     this.nodeId = resolved.nodeId;
     this.context = {
       nodeId: this.nodeId,
-      keys: new RedisKeys(resolved.prefix),
+      keys: new RedisKeys(resolved.keyPrefix),
       stats: this.stats,
       limits: Object.freeze({ ...DEFAULT_WIRE_LIMITS, maxMessageBytes: resolved.maxMessageBytes }),
       options: resolved,
@@ -273,7 +273,7 @@ export class RedisRoomStore implements RoomStore {
 
   /**
    * Numbers, logs and publishes a broadcast in one script; every node (this one included) delivers
-   * it when it comes back on `<prefix>:logged`. False when Redis cannot take it now: the server then
+   * it when it comes back on `<keyPrefix>:logged`. False when Redis cannot take it now: the server then
    * delivers it locally, unlogged, as it would without recovery.
    */
   sequence(broadcast: OutboundBroadcast): boolean {
@@ -284,7 +284,7 @@ export class RedisRoomStore implements RoomStore {
 
   /**
    * Publishes once: to the connection's channel for one id, to the room's channel for one room, to
-   * `<prefix>:all` otherwise.
+   * `<keyPrefix>:all` otherwise.
    */
   publish(broadcast: OutboundBroadcast): void {
     this.publisher.publish(broadcast);

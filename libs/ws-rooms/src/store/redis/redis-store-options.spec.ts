@@ -11,7 +11,7 @@ describe('resolveRedisStoreOptions', () => {
       url: 'redis://127.0.0.1:6379',
       client: undefined,
       redisOptions: {},
-      prefix: 'ws-rooms',
+      keyPrefix: 'ws-rooms',
       requestTimeout: 1000,
       heartbeatInterval: 1000,
       heartbeatTtl: 5000,
@@ -30,7 +30,32 @@ describe('resolveRedisStoreOptions', () => {
     );
   });
 
+  it('takes the key namespace from keyPrefix, or from its deprecated alias prefix', () => {
+    const url = 'redis://h';
+    expect(resolveRedisStoreOptions({ url, keyPrefix: 'app' }).keyPrefix).toBe('app');
+    expect(resolveRedisStoreOptions({ url, prefix: 'old' }).keyPrefix).toBe('old');
+    expect(resolveRedisStoreOptions({ url, keyPrefix: 'same', prefix: 'same' }).keyPrefix).toBe(
+      'same',
+    );
+  });
+
   it.each<[string, object, string]>([
+    [
+      'keyPrefix and its alias prefix with different values',
+      { url: 'redis://h', keyPrefix: 'new', prefix: 'old' },
+      '"keyPrefix" ("new") and its deprecated alias "prefix" ("old") differ: give "keyPrefix" only',
+    ],
+    [
+      'an empty keyPrefix',
+      { url: 'redis://h', keyPrefix: '' },
+      '"keyPrefix" must be a non-empty string',
+    ],
+    ['an empty prefix', { url: 'redis://h', prefix: '' }, '"prefix" must be a non-empty string'],
+    [
+      'a keyPrefix that is not a string',
+      { url: 'redis://h', keyPrefix: 7 },
+      '"keyPrefix" must be a non-empty string',
+    ],
     ['neither url nor client', {}, 'give exactly one of "url" and "client"'],
     [
       'both url and client',

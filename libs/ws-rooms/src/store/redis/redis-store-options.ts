@@ -10,7 +10,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES } from './redis-wire-limits';
 /**
  * Options of {@link RedisRoomStore}. Give exactly one of `url` and `client`.
  *
- * Every node of one cluster must use the same `prefix`; two endpoints (or two apps) that share a
+ * Every node of one cluster must use the same `keyPrefix`; two endpoints (or two apps) that share a
  * Redis server must use different ones.
  */
 export interface RedisRoomStoreOptions {
@@ -27,8 +27,16 @@ export interface RedisRoomStoreOptions {
   /** Extra ioredis options for the connections opened from `url` (ignored with `client`). */
   redisOptions?: RedisConnectionOptions;
   /**
-   * Namespace of every channel and key the store uses.
+   * Namespace of every channel and key the store uses (`<keyPrefix>:room:<name>`,
+   * `<keyPrefix>:conn:<id>`, ..., see docs/multi-node.md). Every node of a cluster uses the same one.
    * @default 'ws-rooms'
+   */
+  keyPrefix?: string;
+  /**
+   * The former name of {@link keyPrefix}, still accepted. Giving both with different values is an
+   * error at construction.
+   * @deprecated use `keyPrefix` (the same namespace under a name that cannot be mistaken for the
+   * protocol's message `prefix` of the endpoint options)
    */
   prefix?: string;
   /**
@@ -86,7 +94,7 @@ export interface ResolvedRedisRoomStoreOptions {
   readonly url: string | undefined;
   readonly client: RedisClient | undefined;
   readonly redisOptions: RedisConnectionOptions;
-  readonly prefix: string;
+  readonly keyPrefix: string;
   readonly nodeId: string;
   readonly requestTimeout: number;
   readonly heartbeatInterval: number;
@@ -119,9 +127,7 @@ export function resolveRedisStoreOptions(
   const redisOptions = input.redisOptions ?? {};
   if (typeof redisOptions !== 'object' || redisOptions === null)
     fail('"redisOptions" must be an object');
-  const prefix = input.prefix ?? 'ws-rooms';
-  if (typeof prefix !== 'string' || prefix.length === 0)
-    fail('"prefix" must be a non-empty string');
+  const keyPrefix = resolveKeyPrefix(input);
   const nodeId = input.nodeId ?? randomBytes(9).toString('base64url');
   if (
     typeof nodeId !== 'string' ||
@@ -146,7 +152,7 @@ export function resolveRedisStoreOptions(
     url,
     client,
     redisOptions,
-    prefix,
+    keyPrefix,
     nodeId,
     requestTimeout: positiveInteger(input, 'requestTimeout', 1000),
     heartbeatInterval,
@@ -155,6 +161,21 @@ export function resolveRedisStoreOptions(
     maxUnacknowledgedBytes: positiveInteger(input, 'maxUnacknowledgedBytes', 16 * 1024 * 1024),
     maxMessageBytes,
   };
+}
+
+/** `keyPrefix`, or its deprecated alias `prefix`: one namespace, so two different values are refused. */
+function resolveKeyPrefix(input: RedisRoomStoreOptions): string {
+  const { keyPrefix, prefix } = input;
+  if (keyPrefix !== undefined && prefix !== undefined && keyPrefix !== prefix) {
+    fail(
+      `"keyPrefix" (${JSON.stringify(keyPrefix)}) and its deprecated alias "prefix" ` +
+        `(${JSON.stringify(prefix)}) differ: give "keyPrefix" only`,
+    );
+  }
+  const name = keyPrefix !== undefined ? 'keyPrefix' : 'prefix';
+  const value = keyPrefix ?? prefix ?? 'ws-rooms';
+  if (typeof value !== 'string' || value.length === 0) fail(`"${name}" must be a non-empty string`);
+  return value;
 }
 
 /** The smallest `maxMessageBytes` accepted. */

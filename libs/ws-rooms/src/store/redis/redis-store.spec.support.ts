@@ -176,7 +176,7 @@ export function fakeContext(
 ): FakeContext {
   const resolved = resolveRedisStoreOptions({
     url: 'redis://127.0.0.1:1',
-    prefix: 't',
+    keyPrefix: 't',
     nodeId: 'me',
     ...options,
   });
