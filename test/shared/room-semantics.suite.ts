@@ -68,7 +68,14 @@ export class SemanticsGateway extends RoomMembershipHandlers implements OnWsConn
 /** The fixture module of one node. */
 export function semanticsModule(store: RoomStore | undefined): Type<unknown> {
   @Module({
-    imports: [WsRoomsModule.forRoot({ endpoint: '/ws', store })],
+    imports: [
+      WsRoomsModule.forRoot({
+        endpoint: '/ws',
+        store,
+        // Every client of the suite comes from 127.0.0.1, dozens within a second: not a flood.
+        maxConnectionRatePerAddress: 0,
+      }),
+    ],
     providers: [SemanticsGateway],
   })
   class SemanticsNodeModule {}
@@ -274,6 +281,22 @@ export function describeRoomSemantics(title: string, options: RoomSemanticsOptio
       const marker = await cluster.marker(a, everyone);
       for (const who of everyone)
         expect(cluster.saidTo(who)).toEqual(who === c ? ['private', marker] : [marker]);
+    });
+
+    it('a room spelled like a connection id on another node is refused, and to(id) reaches that connection only (issue 15)', async () => {
+      const everyone = await cluster.connectMany(3);
+      const [victim, attacker, sender] = everyone;
+      attacker.client.emit('join', victim.id);
+      const refused = JSON.parse((await attacker.client.nextEvent('ws-rooms:error')).payload!) as {
+        code: string;
+      };
+      expect(refused.code).toBe('WS_ROOMS_INVALID_ROOM_NAME');
+      expect(await cluster.nodes[0].rooms.roomsOf(attacker.id)).toEqual([]);
+      cluster.say(sender, { to: [victim.id], text: 'for the victim only' });
+      const marker = await cluster.marker(sender, everyone);
+      expect(cluster.saidTo(victim)).toEqual(['for the victim only', marker]);
+      expect(cluster.saidTo(attacker)).toEqual([marker]);
+      expect(cluster.saidTo(sender)).toEqual([marker]);
     });
 
     it('several rooms deliver once per recipient across nodes, and except() removes members everywhere', async () => {
