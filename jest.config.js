@@ -21,6 +21,7 @@ const base = {
   moduleNameMapper: {
     '^ws-rooms$': '<rootDir>/libs/ws-rooms/src/index.ts',
     '^ws-rooms/client$': '<rootDir>/libs/ws-rooms/src/client/index.ts',
+    '^ws-rooms/testing$': '<rootDir>/libs/ws-rooms/src/testing/index.ts',
   },
 };
 

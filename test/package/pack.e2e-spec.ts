@@ -36,8 +36,7 @@ const FORBIDDEN = [
   /^src\//,
   /\.spec\./,
   /\.e2e-spec\./,
-  /(?:^|\/)testing\//,
-  /fake-/,
+  /(?:^|\/)client\/testing\//,
   /tsconfig/,
   /\.map$/,
 ];

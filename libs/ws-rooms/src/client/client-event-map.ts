@@ -16,6 +16,8 @@
  * The map is a contract with the server, not a runtime check: values arrive as the server encoded
  * them (bytes as `Uint8Array`, JSON parsed, and so on).
  */
+import type { EventName } from '../interfaces/event-map.interface';
+
 export type {
   EventArgs,
   EventName,
@@ -31,6 +33,14 @@ export type {
   UntypedEventMap,
   WsEventMap,
 } from '../interfaces/event-map.interface';
+
+/**
+ * The arguments of an `onAny` listener: the name of one event of the section and its value, as a
+ * union over the names (so checking the name narrows the value); `[string, unknown]` untyped.
+ */
+export type AnyEventArgs<Events> = {
+  [K in EventName<Events>]: [event: K, value: Events[K]];
+}[EventName<Events>];
 
 /** A handler of one event: receives the decoded value. */
 export type EventHandler<Value> = (value: Value) => void;

@@ -28,6 +28,7 @@ export {
   type WsRoomsServerErrorPayload,
 } from './client-errors';
 export type {
+  AnyEventArgs,
   EventArgs,
   EventHandler,
   EventName,

@@ -1,5 +1,6 @@
 import { RESERVED_EVENT_PREFIX } from '../protocol/protocol.constants';
-import type { ClientDecodedValue } from './client-codec';
+import { assertEventName, type ClientDecodedValue } from './client-codec';
+import { WsRoomsClientError, WsRoomsClientErrorCode } from './client-errors';
 
 /** An internal hook for one reserved event. */
 export type ReservedEventHook = (value: ClientDecodedValue) => void;
@@ -31,5 +32,21 @@ export class ReservedEventRouter {
     if (hook === undefined) return false;
     hook(value);
     return true;
+  }
+}
+
+/**
+ * Checks an event name an application listens to, emits or answers: a valid name outside the
+ * reserved space.
+ * @throws WsRoomsClientError `WS_ROOMS_INVALID_EVENT_NAME`
+ */
+export function assertUserEventName(event: unknown): asserts event is string {
+  assertEventName(event);
+  if (ReservedEventRouter.isReserved(event)) {
+    throw new WsRoomsClientError(
+      WsRoomsClientErrorCode.InvalidEventName,
+      `Invalid event name "${event}": names starting with "${RESERVED_EVENT_PREFIX}" are reserved by ws-rooms`,
+      { event },
+    );
   }
 }

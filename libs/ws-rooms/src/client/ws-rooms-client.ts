@@ -1,6 +1,5 @@
 import { ReservedEvent } from '../protocol/protocol.constants';
 import {
-  assertEventName,
   ClientCodec,
   type ClientDecodedValue,
   type DecodeResult,
@@ -8,6 +7,7 @@ import {
 } from './client-codec';
 import { WsRoomsClientError, WsRoomsClientErrorCode, WsRoomsServerError } from './client-errors';
 import type {
+  AnyEventArgs,
   EventArgs,
   EventHandler,
   EventName,
@@ -29,6 +29,14 @@ import {
   type ResolvedClientOptions,
   type WsRoomsClientOptions,
 } from './client-options';
+import {
+  assertCloseArguments,
+  closeQuietly,
+  detach,
+  NORMAL_CLOSURE,
+  startAttempt,
+  type Attempt,
+} from './connection-attempt';
 import { ListenerRegistry, type Unsubscribe } from './listener-registry';
 import {
   parsePresence,
@@ -44,15 +52,13 @@ import { OneShotTimer } from './one-shot-timer';
 import { parseReplyEnvelope, requestPayload } from './request-envelope';
 import { RequestHandlerRegistry, type RawRequestHandler } from './request-handlers';
 import { PendingRequest, RequestTracker } from './request-tracker';
-import { ReservedEventRouter } from './reserved-event-router';
+import { assertUserEventName, ReservedEventRouter } from './reserved-event-router';
 import { SendBuffer } from './send-buffer';
 import { ServerRequestResponder } from './server-request-responder';
 import { resolveSocketUrl } from './socket-url';
 import {
   ReadyState,
-  watchHandshakeStatus,
   type CloseEventLike,
-  type MessageEventLike,
   type SocketData,
   type WebSocketLike,
 } from './websocket-like';
@@ -92,22 +98,7 @@ export interface RequestOptions {
 /** What the send buffer holds: plain messages, and requests that wait to be sent. */
 type Outbound = SocketData | PendingRequest;
 
-/** One connection attempt: its socket and what was learnt about it. */
-interface Attempt {
-  readonly socket: WebSocketLike;
-  opened: boolean;
-  /**
-   * The connection is ready (the client is `'open'`): its socket opened and, with recovery, the
-   * server's session arrived. `onConnect` listeners heard of it, so `onDisconnect` listeners must
-   * hear of its end.
-   */
-  announced: boolean;
-  handshakeStatus?: number;
-}
-
-const NORMAL_CLOSURE = 1000;
 const ABNORMAL_CLOSURE = 1006;
-const MAX_CLOSE_REASON_BYTES = 123;
 
 /**
  * The modern ws-rooms client, for browsers and Node: camelCase names, values decoded by their type
@@ -152,6 +143,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
   private readonly recoveryListeners = new ListenerRegistry<[RecoveryResult]>();
   private readonly reserved = new ReservedEventRouter();
   private readonly eventHandlers = new Map<string, ListenerRegistry<[unknown]>>();
+  private readonly anyListeners = new ListenerRegistry<[string, unknown]>();
   private readonly messageListeners = new ListenerRegistry<[NativeMessageData]>();
   private readonly connectListeners = new ListenerRegistry<[]>();
   private readonly disconnectListeners = new ListenerRegistry<[DisconnectInfo]>();
@@ -257,18 +249,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
    *   WebSocket API would refuse (checked before anything changes).
    */
   close(code: number = NORMAL_CLOSURE, reason = ''): void {
-    if (!(code === NORMAL_CLOSURE || (Number.isInteger(code) && code >= 3000 && code <= 4999))) {
-      throw new WsRoomsClientError(
-        WsRoomsClientErrorCode.InvalidArgument,
-        `Invalid close code ${String(code)}: use 1000 or 3000-4999`,
-      );
-    }
-    if (new TextEncoder().encode(reason).length > MAX_CLOSE_REASON_BYTES) {
-      throw new WsRoomsClientError(
-        WsRoomsClientErrorCode.InvalidArgument,
-        `Invalid close reason: longer than ${MAX_CLOSE_REASON_BYTES} bytes of UTF-8`,
-      );
-    }
+    assertCloseArguments(code, reason);
     this.reconnect.stop();
     this.sessionTimer.clear();
     const attempt = this.attempt;
@@ -338,6 +319,17 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
     if (handler === undefined) handlers.clear();
     else handlers.remove(handler as EventHandler<unknown>);
     if (handlers.size === 0) this.eventHandlers.delete(event);
+  }
+
+  /**
+   * Listens to every event of the server, whatever its name: the listener gets the name and the
+   * decoded value, after the event's own handlers. Reserved `ws-rooms:*` events and native messages
+   * are not events of the application and do not reach it. For logging, and for test clients that
+   * record everything from the first message on.
+   * @returns a function that removes this listener.
+   */
+  onAny(listener: (...args: AnyEventArgs<ToClientEvents<Events>>) => void): Unsubscribe {
+    return this.anyListeners.add(listener as (event: string, value: unknown) => void);
   }
 
   /**
@@ -560,19 +552,12 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
       );
       return;
     }
-    const attempt: Attempt = { socket, opened: false, announced: false };
-    this.attempt = attempt;
-    // The error listener goes on before anything else: with `ws`, an 'error' without a listener
-    // would crash the process. Details come with the close event that always follows.
-    socket.onerror = ignore;
-    socket.binaryType = 'arraybuffer';
-    socket.onopen = () => this.handleOpen(attempt);
-    socket.onmessage = (event: MessageEventLike) => this.handleMessage(attempt, event.data);
-    socket.onclose = (event: CloseEventLike) => this.handleClose(attempt, event);
-    watchHandshakeStatus(socket, (status) => {
-      attempt.handshakeStatus = status;
-      closeQuietly(socket);
+    const attempt: Attempt = startAttempt(socket, {
+      open: () => this.handleOpen(attempt),
+      message: (data) => this.handleMessage(attempt, data),
+      close: (event) => this.handleClose(attempt, event),
     });
+    this.attempt = attempt;
   }
 
   private handleOpen(attempt: Attempt): void {
@@ -668,6 +653,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
           return;
         }
         this.eventHandlers.get(message.event)?.emit(this.reportListenerError, message.value);
+        this.anyListeners.emit(this.reportListenerError, message.event, message.value);
         return;
     }
   }
@@ -910,42 +896,5 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
     this.options.timers.setTimeout(() => {
       throw error;
     }, 0);
-  }
-}
-
-/**
- * Checks an event name an application listens to or emits.
- * @throws WsRoomsClientError `WS_ROOMS_INVALID_EVENT_NAME`
- */
-function assertUserEventName(event: unknown): void {
-  assertEventName(event);
-  if (ReservedEventRouter.isReserved(event)) {
-    throw new WsRoomsClientError(
-      WsRoomsClientErrorCode.InvalidEventName,
-      `Invalid event name "${event}": names starting with "ws-rooms:" are reserved by ws-rooms`,
-      { event },
-    );
-  }
-}
-
-function ignore(): void {
-  // Errors are reported through the close event that follows them.
-}
-
-/** Stops a socket from reaching the client; the error slot keeps a no-op (see `openSocket`). */
-function detach(socket: WebSocketLike): void {
-  socket.onopen = null;
-  socket.onmessage = null;
-  socket.onclose = null;
-  socket.onerror = ignore;
-}
-
-/** Closes a socket that the client no longer follows; a socket that refuses is already gone. */
-function closeQuietly(socket: WebSocketLike, code?: number, reason?: string): void {
-  try {
-    if (code === undefined) socket.close();
-    else socket.close(code, reason);
-  } catch {
-    // Some implementations throw on close() in odd states; the socket is abandoned either way.
   }
 }

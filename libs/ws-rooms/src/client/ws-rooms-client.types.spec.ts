@@ -88,6 +88,24 @@ describe('WsRoomsClient typing', () => {
     expect(seen).toEqual(['HI', 'ab', '2.0']);
   });
 
+  it('onAny hands every event with its name, and checking the name narrows the value', () => {
+    const client = open();
+    const seen: string[] = [];
+    client.onAny((event, value) => {
+      if (event === 'said') seen.push(`${event}:${value.from}/${value.text}`);
+      else if (event === 'members') seen.push(`${event}:${value.toFixed(0)}`);
+      // @ts-expect-error `typing` is not an event the server sends
+      else if (event === 'typing') seen.push(event);
+      else seen.push(`${event}:${value.toUpperCase()}`);
+    });
+    kit.last.receive(`${P}said;4;{"from":"a","text":"b"}`);
+    kit.last.receive(`${P}ws-rooms:presence;4;{"room":"r","members":[]}`);
+    kit.last.receive('native text');
+    kit.last.receive(`${P}members;1;3`);
+    kit.last.receive(`${P}chat;0;hi`);
+    expect(seen).toEqual(['said:a/b', 'members:3', 'chat:HI']);
+  });
+
   it('types requests and their replies from requestsToServer and requestsToClient', async () => {
     const client = open();
     const history: Promise<string[]> = client.request('history', 'lobby');
