@@ -125,3 +125,26 @@ export type { DashboardSnapshot } from './observability/dashboard-snapshot';
 export type { RateSample } from './observability/rate-sampler';
 export type { RoomSize } from './observability/top-rooms';
 export { DASHBOARD_STATS_EVENT } from './observability/dashboard';
+export type {
+  AsyncApiOptions,
+  AsyncApiPayload,
+  AsyncApiPayloadClass,
+  AsyncApiRequestDeclaration,
+} from './asyncapi/asyncapi-options';
+export { DEFAULT_ASYNCAPI_PATH } from './asyncapi/asyncapi-options';
+export type {
+  AsyncApiChannel,
+  AsyncApiCorrelationId,
+  AsyncApiDocument,
+  AsyncApiInfo,
+  AsyncApiJson,
+  AsyncApiMessage,
+  AsyncApiMessageExample,
+  AsyncApiOperation,
+  AsyncApiOperationReply,
+  AsyncApiReference,
+  AsyncApiSchema,
+  AsyncApiServer,
+  AsyncApiServerVariable,
+  AsyncApiWebSocketsChannelBinding,
+} from './asyncapi/asyncapi-document.types';

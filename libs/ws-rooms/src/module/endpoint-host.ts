@@ -17,6 +17,7 @@ import { WsRoomsError } from '../errors/ws-rooms.error';
 import { type BoundGateway, GatewayExplorer } from '../gateway/gateway-explorer';
 import { WsRoomsEndpoint } from '../gateway/ws-rooms-endpoint';
 import { EndpointObservability } from '../observability/endpoint-observability';
+import { EndpointAsyncApi } from '../asyncapi/endpoint-asyncapi';
 import { closeHttpConnectionsAt } from '../server/admission/http-connections-deadline';
 import type { WsRoomsServer } from '../server/ws-rooms.server';
 import { monotonicNow } from '../util/clock';
@@ -34,6 +35,7 @@ export class EndpointHost
   private readonly logger: Logger;
   private adapter: WsRoomsAdapter | undefined;
   private readonly observability: EndpointObservability;
+  private readonly asyncApi: EndpointAsyncApi;
   /** What `@WebSocketServer()` properties of the endpoint's gateways receive. */
   readonly handle: WsRoomsEndpoint;
   private gateways: readonly BoundGateway[] = [];
@@ -48,6 +50,7 @@ export class EndpointHost
     this.logger = new Logger(`WsRooms:${server.name}`);
     this.observability = new EndpointObservability(server, this.logger);
     this.handle = new WsRoomsEndpoint(server);
+    this.asyncApi = new EndpointAsyncApi(server, discovery, this.logger);
   }
 
   onModuleInit(): void {
@@ -62,6 +65,8 @@ export class EndpointHost
       this.contextCreator,
       this.moduleRef,
     ).explore();
+    // After the gateways are bound: a gateway ws-rooms cannot serve has failed the start-up.
+    this.asyncApi.serve(httpAdapter ?? undefined);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -92,6 +97,7 @@ export class EndpointHost
 
   async beforeApplicationShutdown(): Promise<void> {
     const deadline = monotonicNow() + this.server.options.closeTimeout;
+    this.asyncApi.stop();
     await this.observability.stop();
     if (this.adapter !== undefined) await this.adapter.close(this.server);
     else await this.server.shutdown();

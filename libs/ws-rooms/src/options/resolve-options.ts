@@ -11,6 +11,7 @@ import {
   resolveMetricsOptions,
 } from '../observability/observability-options';
 import type { ResolvedWsRoomsOptions, WsRoomsOptions } from './ws-rooms-options.interface';
+import { resolveAsyncApiOptions } from '../asyncapi/asyncapi-options';
 
 /** The name of an endpoint registered without one. */
 export const DEFAULT_ENDPOINT_NAME = 'default';
@@ -161,6 +162,13 @@ export function resolveOptions(input: string | WsRoomsOptions): ResolvedWsRoomsO
       { endpoint: options.endpoint, clientScriptPath },
       metrics,
     ),
+    // After "dashboard", which validates the option this reads.
+    asyncapi: resolveAsyncApiOptions(options.asyncapi, {
+      endpoint: options.endpoint,
+      clientScriptPath,
+      metrics,
+      dashboard: options.dashboard,
+    }),
   };
 }
 

@@ -9,6 +9,7 @@ import type {
   ResolvedDashboardOptions,
   ResolvedMetricsOptions,
 } from '../observability/observability-options';
+import type { AsyncApiOptions, ResolvedAsyncApiOptions } from '../asyncapi/asyncapi-options';
 
 /** What the `error` option receives: the refused upgrade. */
 export interface UpgradeErrorContext {
@@ -320,6 +321,13 @@ export interface WsRoomsOptions {
    * @default false
    */
   dashboard?: false | DashboardOptions;
+  /**
+   * An AsyncAPI 3.0.0 document of the endpoint (`GET /asyncapi.json` by default), generated once
+   * from its gateways: events, payload schemas, requests and replies, reserved events, error codes.
+   * Endpoints that give the same path share one document. `false` disables it.
+   * @default false
+   */
+  asyncapi?: false | AsyncApiOptions;
 }
 
 /** Options of missed-message recovery. */
@@ -391,6 +399,7 @@ export interface ResolvedWsRoomsOptions extends Required<
     | 'presence'
     | 'metrics'
     | 'dashboard'
+    | 'asyncapi'
   >
 > {
   readonly checkOrigin: WsRoomsOptions['checkOrigin'];
@@ -405,4 +414,5 @@ export interface ResolvedWsRoomsOptions extends Required<
   readonly presence: Required<PresenceOptions> | false;
   readonly metrics: ResolvedMetricsOptions | false;
   readonly dashboard: ResolvedDashboardOptions | false;
+  readonly asyncapi: ResolvedAsyncApiOptions | false;
 }
