@@ -98,9 +98,11 @@ export class EndpointHost
   async beforeApplicationShutdown(): Promise<void> {
     const deadline = monotonicNow() + this.server.options.closeTimeout;
     this.asyncApi.stop();
-    await this.observability.stop();
-    if (this.adapter !== undefined) await this.adapter.close(this.server);
-    else await this.server.shutdown();
+    // Side by side, not one after the other: the whole shutdown is bounded by one closeTimeout.
+    await Promise.all([
+      this.observability.stop(),
+      this.adapter !== undefined ? this.adapter.close(this.server) : this.server.shutdown(),
+    ]);
     // Nest closes the HTTP server next; what is still open on it by the deadline is destroyed.
     const httpServer = this.httpAdapterHost.httpAdapter?.getHttpServer();
     if (httpServer) closeHttpConnectionsAt(httpServer, deadline);
