@@ -14,9 +14,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installExitHandlers, killAll } from './lib/children.mjs';
 import { withTimeout } from './lib/clock.mjs';
+import { hasSysResource, machineLimits, raiseNofile } from './lib/limits.mjs';
 import { parseOptions, USAGE } from './lib/options.mjs';
 import { errorLine, renderMarkdown, summarize } from './lib/report.mjs';
-import { BASELINE, startTarget } from './lib/targets.mjs';
+import { BASELINE, startTarget, targetsOf } from './lib/targets.mjs';
 import { CaseScope, waitDrained } from './scenarios/common.mjs';
 import { SCENARIOS } from './scenarios/index.mjs';
 
@@ -49,6 +50,51 @@ function ephemeralPorts() {
   }
 }
 
+/**
+ * The c100k scenario holds N connections in one target process and N / procs in each generator:
+ * this process raises its own descriptor limit (prlimit, as root) before it forks any child, and
+ * the children inherit it. Nothing system-wide is changed. When it cannot (no CAP_SYS_RESOURCE,
+ * or fs.nr_open), every N above what the limit allows is lowered to it, with a warning that
+ * stays in the report.
+ */
+function fitC100k(opts) {
+  const MARGIN = 1000; // descriptors of a target besides its connections (and then some)
+  const asked = Math.max(...opts.c100kN);
+  const want = asked + MARGIN;
+  const nrOpen = machineLimits().nrOpen ?? Infinity;
+  const r = raiseNofile(Math.min(want, nrOpen));
+  if (r.after.soft > r.before.soft) {
+    opts.nofileRaised = `${r.before.soft} → ${r.after.soft} (prlimit on the orchestrator, inherited)`;
+    log(`bench: descriptor limit raised ${opts.nofileRaised}`);
+  }
+  if (r.after.soft < want) {
+    const cap = Math.max(1, r.after.soft - MARGIN);
+    const cause =
+      want > nrOpen
+        ? `fs.nr_open is ${nrOpen}`
+        : hasSysResource() === false
+          ? `this process lacks CAP_SYS_RESOURCE (dropped by its container, even as root), so ` +
+            `the hard limit ${r.after.hard} cannot be raised: ${r.error ?? 'prlimit refused'}`
+          : (r.error ?? 'prlimit refused');
+    opts.c100kRequested = [...opts.c100kN];
+    opts.c100kN = [...new Set(opts.c100kN.map((n) => Math.min(n, cap)))];
+    opts.c100kCapNote =
+      `asked for ${asked} connections, but one process may open at most ${r.after.soft} ` +
+      `descriptors here (${cause}); every N above ${cap} was lowered to ${cap}`;
+    log(`bench: WARNING c100k ${opts.c100kCapNote}.`);
+  }
+  opts.limits = machineLimits();
+  const l = opts.limits;
+  log(
+    `bench: c100k limits: nofile ${l.nofile.soft}, ephemeral ports ${l.portRange} ` +
+      `(${l.ephemeralPorts}), somaxconn ${l.somaxconn}, tcp_max_syn_backlog ${l.tcpMaxSynBacklog}`,
+  );
+  if (l.ephemeralPorts && opts.c100kPerSource > l.ephemeralPorts - 1000) {
+    opts.c100kPerSource = Math.max(100, l.ephemeralPorts - 1000);
+    log(`bench: c100k uses at most ${opts.c100kPerSource} connections per source address`);
+  }
+}
+
 /** Lowers connection counts that this machine's limits cannot hold; raises nothing. */
 function fitToLimits(opts) {
   const files = openFileLimit();
@@ -73,6 +119,17 @@ function rotate(list, by) {
 }
 
 function brief(scenario, f) {
+  if (scenario === 'c100k') {
+    const mib = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+    return (
+      `${f.opened} held, ${Math.round(f.connectRate)} conn/s (gen max ${Math.round(f.genConnectMaxPct)}%), ` +
+      `rss ${mib(f.rss)} (peak ${mib(f.maxRss)}, ${(f.rssPerConn / 1024).toFixed(1)} KiB/conn), ` +
+      `heap+ext ${(f.heapPerConn / 1024).toFixed(1)} KiB/conn, idle CPU ${f.idleCpuPct.toFixed(1)}% ` +
+      `(${Math.round(f.pingsPerSec)} pings/s, other ${Math.round(f.otherIdlePct)}%), ` +
+      `broadcast to all ${f.bcastAllMs.map((v) => v.toFixed(0)).join('/')} ms ` +
+      `(gen max ${Math.round(f.genBcastMaxPct)}%)`
+    );
+  }
   if (scenario === 'idle') {
     return (
       `${Math.round(f.connectRate)} conn/s, heap+ext ${(f.heapPerConn / 1024).toFixed(1)} KiB/conn, ` +
@@ -103,14 +160,19 @@ async function main() {
   // Registry order, whatever the order given on the command line.
   scenarios.sort((a, b) => SCENARIOS.indexOf(a) - SCENARIOS.indexOf(b));
   installExitHandlers();
+  if (scenarios.some((s) => s.name === 'c100k')) fitC100k(opts);
   fitToLimits(opts);
+  // Scenarios that run in their first rounds only (c100k): no empty rounds after them.
+  if (scenarios.every((s) => s.rounds)) {
+    opts.rounds = Math.min(opts.rounds, Math.max(...scenarios.map((s) => s.rounds(opts))));
+  }
 
   const started = Date.now();
   const runs = [];
   log(
     `bench: ${opts.rounds} round(s); targets ${opts.targets.join(', ')}; ` +
       `scenarios ${scenarios
-        .map((s) => (s.targets ? `${s.name} (on ${s.targets.join(', ')})` : s.name))
+        .map((s) => (s.targets ? `${s.name} (on ${targetsOf(s, opts).join(', ')})` : s.name))
         .join(', ')}`,
   );
   if (!opts.targets.includes(BASELINE)) log(`bench: no ${BASELINE} in --targets: no ratios`);
@@ -128,16 +190,19 @@ async function main() {
     const order = rotate(opts.targets, round - 1);
     const live = new Map();
     const startupErrors = new Map();
-    const ensure = async (name) => {
-      const t = live.get(name);
+    // A scenario with its own environment for the targets (c100k: the ping period) gets its own
+    // instances of them.
+    const ensure = async (name, env) => {
+      const key = env ? `${name} ${JSON.stringify(env)}` : name;
+      const t = live.get(key);
       if (t && !t.child.exitInfo) return t;
-      if (startupErrors.has(name)) throw startupErrors.get(name);
+      if (startupErrors.has(key)) throw startupErrors.get(key);
       try {
-        const fresh = await startTarget(name, ROOT);
-        live.set(name, fresh);
+        const fresh = await startTarget(name, ROOT, env);
+        live.set(key, fresh);
         return fresh;
       } catch (err) {
-        startupErrors.set(name, err);
+        startupErrors.set(key, err);
         log(`bench: target ${name} failed to start: ${errorLine(err.message)}`);
         throw err;
       }
@@ -149,8 +214,10 @@ async function main() {
       for (const name of order) await ensure(name).catch(() => {});
     }
     for (const scenario of scenarios) {
-      // A scenario with its own target list (crossnode) rotates it the same way.
-      const names = scenario.targets ? rotate(scenario.targets, round - 1) : order;
+      if (scenario.rounds && round > scenario.rounds(opts)) continue;
+      // A scenario with its own target list (crossnode, c100k) rotates it the same way.
+      const names = scenario.targets ? rotate(targetsOf(scenario, opts), round - 1) : order;
+      const env = scenario.targetEnv?.(opts);
       for (const c of scenario.cases(opts)) {
         for (const name of names) {
           const record = { round, scenario: scenario.name, case: c.id, target: name };
@@ -158,10 +225,10 @@ async function main() {
           const label = `[round ${round}/${opts.rounds} ${((Date.now() - started) / 1e3).toFixed(0)}s] ${scenario.name} ${c.label} ${name}`;
           let target;
           try {
-            target = await ensure(name);
+            target = await ensure(name, env);
             const figures = await withTimeout(
               scenario.run({ root: ROOT, target, params: c.params, opts, scope }),
-              CASE_TIMEOUT_MS,
+              scenario.caseTimeoutMs?.(opts, c.params) ?? CASE_TIMEOUT_MS,
               `${scenario.name} ${c.label} on ${name}`,
             );
             record.figures = figures;
@@ -171,6 +238,8 @@ async function main() {
             log(`${label}: FAILED ${errorLine(record.error)}`);
           } finally {
             await scope.close();
+            // A scenario that measures an empty server first (c100k) gets a fresh process per case.
+            if (scenario.freshTarget && target && !target.child.exitInfo) await target.child.kill();
             if (target && !target.child.exitInfo) {
               await waitDrained(target).catch(async (err) => {
                 // A target that cannot shed its connections would skew the next case: restart it.

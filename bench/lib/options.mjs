@@ -13,7 +13,9 @@ export const USAGE = `usage: node bench/run.mjs [options]
                           .join(',')})
   --scenarios=a,b       idle,reqrep,fanout,crossnode (run in that order in each round);
                         crossnode (cross-node fan-out over Redis, on ws-rooms-redis and
-                        ws-rooms whatever --targets says) needs redis-server
+                        ws-rooms whatever --targets says) needs redis-server;
+                        c100k (many held connections, heartbeats, broadcast to all; on
+                        --c100k-targets whatever --targets says) is not in the default run
   --warmup=500          ms of load before each measured window
   --duration=1500       ms of each measured window
   --fanout-n=100,1000   room sizes for fan-out
@@ -25,6 +27,18 @@ export const USAGE = `usage: node bench/run.mjs [options]
   --reqrep-clients=50   request/reply clients
   --idle-n=5000         idle connections
   --idle-procs=4        load-generator processes for idle connections
+  --c100k-n=20000       c100k: connections held, one case per value (the issue's figure:
+                        --c100k-n=100000; several, e.g. 5000,10000,19000, also give a linear fit)
+  --c100k-targets=ws-rooms,raw-ws,socketio  c100k: its targets
+  --c100k-procs=4       c100k: load-generator processes
+  --c100k-concurrency=128  c100k: handshakes in flight per generator process
+  --c100k-per-source=20000 c100k: most connections per loopback source address
+  --c100k-ping=25000    c100k: ping period (ms) of every target (BENCH_PING_PERIOD_MS)
+  --c100k-idle=25000    c100k: ms of the idle-CPU window (one ping period: every connection pinged)
+  --c100k-broadcasts=3  c100k: broadcasts to all, one after the other (median reported)
+  --c100k-rounds=1      c100k: rounds it runs in (the first ones)
+  --c100k-quiet=0       c100k: before each measured phase, wait up to this many seconds for
+                        the machine to be quiet (busy < 20% of a core over 2 s); 0: no wait
   --budget=570          seconds; no new round starts when it would likely end past this (0: off)
   --out=bench/results   where the JSON and markdown results go
 Every option can also be given as BENCH_<NAME> (e.g. BENCH_ROUNDS=5, BENCH_QUICK=1).`;
@@ -45,6 +59,16 @@ const DEFAULTS = {
   'reqrep-clients': 50,
   'idle-n': 5000,
   'idle-procs': 4,
+  'c100k-n': 20000,
+  'c100k-targets': 'ws-rooms,raw-ws,socketio',
+  'c100k-procs': 4,
+  'c100k-concurrency': 128,
+  'c100k-per-source': 20000,
+  'c100k-ping': 25000,
+  'c100k-idle': 25000,
+  'c100k-broadcasts': 3,
+  'c100k-rounds': 1,
+  'c100k-quiet': 0,
   budget: 570,
   out: 'bench/results',
 };
@@ -57,6 +81,10 @@ const QUICK = {
   'crossnode-n': '100',
   'idle-n': 1000,
   'idle-procs': 2,
+  'c100k-n': 2000,
+  'c100k-procs': 2,
+  'c100k-ping': 5000,
+  'c100k-idle': 5000,
 };
 
 function fromEnv(env) {
@@ -75,7 +103,7 @@ function fromArgv(argv) {
       out.help = true;
       continue;
     }
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    const m = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(arg);
     if (!m || !(m[1] in DEFAULTS)) throw new Error(`unknown option ${arg}\n${USAGE}`);
     out[m[1]] = m[2] ?? true;
   }
@@ -103,6 +131,8 @@ export function parseOptions(argv, env) {
   const targets = list(raw.targets);
   for (const t of targets) if (!TARGETS[t]) throw new Error(`unknown target ${t}\n${USAGE}`);
   const scenarios = list(raw.scenarios);
+  const c100kTargets = list(raw['c100k-targets']);
+  for (const t of c100kTargets) if (!TARGETS[t]) throw new Error(`unknown target ${t}\n${USAGE}`);
   return {
     help: Boolean(given.help),
     quick,
@@ -120,6 +150,16 @@ export function parseOptions(argv, env) {
     reqrepClients: int('reqrep-clients', raw['reqrep-clients'], 1),
     idleN: int('idle-n', raw['idle-n'], 1),
     idleProcs: int('idle-procs', raw['idle-procs'], 1),
+    c100kN: list(raw['c100k-n']).map((v) => int('c100k-n', v, 1)),
+    c100kTargets,
+    c100kProcs: int('c100k-procs', raw['c100k-procs'], 1),
+    c100kConcurrency: int('c100k-concurrency', raw['c100k-concurrency'], 1),
+    c100kPerSource: int('c100k-per-source', raw['c100k-per-source'], 100),
+    c100kPingMs: int('c100k-ping', raw['c100k-ping'], 1000),
+    c100kIdleMs: int('c100k-idle', raw['c100k-idle'], 1000),
+    c100kBroadcasts: int('c100k-broadcasts', raw['c100k-broadcasts'], 1),
+    c100kRounds: int('c100k-rounds', raw['c100k-rounds'], 1),
+    c100kQuietSec: int('c100k-quiet', raw['c100k-quiet'], 0),
     budgetSec: int('budget', raw.budget, 0),
     out: String(raw.out),
   };

@@ -3,7 +3,7 @@
  * A ratio is the median over rounds of (target / baseline) measured in the same round, which is
  * what interleaving buys: both figures saw the same machine state.
  */
-import { BASELINE } from './targets.mjs';
+import { BASELINE, targetsOf } from './targets.mjs';
 
 const GEN_SATURATED_PCT = 90;
 
@@ -22,6 +22,50 @@ export const COLUMNS = {
     { key: 'opened', head: 'open', fmt: (v) => String(Math.round(v)), ratio: false },
   ],
 };
+
+// Many connections on one node (c100k): the gen CPU column is the busiest generator process while
+// connecting / during the broadcast, other CPU is the rest of the machine in the idle window.
+COLUMNS.c100k = [
+  { key: 'opened', head: 'held', fmt: (v) => String(Math.round(v)), ratio: false },
+  { key: 'connectRate', head: 'conn/s', fmt: (v) => compact(v) },
+  { key: 'rss', head: 'RSS at N', fmt: (v) => mib(v), ratio: false },
+  { key: 'maxRss', head: 'peak RSS', fmt: (v) => mib(v), ratio: false },
+  { key: 'rssPerConn', head: 'rss/conn', fmt: (v) => kib(v) },
+  { key: 'heapPerConn', head: 'heap+ext/conn', fmt: (v) => kib(v) },
+  { key: 'idleCpuPct', head: 'idle CPU', fmt: (v) => `${v.toFixed(1)}%` },
+  { key: 'pingsPerSec', head: 'pings/s', fmt: (v) => compact(v), ratio: false },
+  { key: 'bcastMs', head: 'bcast to all ms', fmt: (v) => sig(v) },
+  { key: 'bcastP50Ms', head: 'bcast p50 ms', fmt: (v) => sig(v), ratio: false },
+];
+
+const EXTRA_KEYS = {
+  idle: ['genCpuPct', 'failed'],
+  c100k: [
+    'genConnectMaxPct',
+    'genConnectPct',
+    'genBcastMaxPct',
+    'genBcastPct',
+    'genIdlePct',
+    'otherIdlePct',
+    'otherConnectPct',
+    'otherBcastPct',
+    'srvConnectCpuPct',
+    'bcastMaxMs',
+    'bcastP99Ms',
+    'bcastSrvCpuMs',
+    'windowPings',
+    'drainSec',
+  ],
+};
+const LOAD_EXTRA_KEYS = [
+  'genCpuPct',
+  'genCpuMaxPct',
+  'otherCpuPct',
+  'stealPct',
+  'completeness',
+  'stalls',
+  'p90',
+];
 
 // Cross-node fan-out: the load columns (server CPU summed over the nodes) plus the redis-server.
 COLUMNS.crossnode = [
@@ -53,6 +97,11 @@ function compact(v) {
   return String(Math.round(v));
 }
 
+function mib(v) {
+  if (!Number.isFinite(v)) return '—';
+  return v >= 2 ** 30 ? `${(v / 2 ** 30).toFixed(2)} GiB` : `${Math.round(v / 2 ** 20)} MiB`;
+}
+
 function kib(v) {
   return Number.isFinite(v) ? `${(v / 1024).toFixed(1)} KiB` : '—';
 }
@@ -67,15 +116,9 @@ export function summarize(runs, scenarios, opts) {
   for (const scenario of scenarios) {
     const kind = scenario.kind ?? (scenario.name === 'idle' ? 'idle' : 'load');
     const baseline = scenario.baseline ?? BASELINE;
-    const keys = [
-      ...COLUMNS[kind].map((c) => c.key),
-      ...(kind !== 'idle'
-        ? ['genCpuPct', 'genCpuMaxPct', 'otherCpuPct', 'stealPct', 'completeness', 'stalls', 'p90']
-        : []),
-      ...(kind === 'idle' ? ['genCpuPct', 'failed'] : []),
-    ];
+    const keys = [...COLUMNS[kind].map((c) => c.key), ...(EXTRA_KEYS[kind] ?? LOAD_EXTRA_KEYS)];
     const cases = scenario.cases(opts).map((c) => {
-      const rows = (scenario.targets ?? opts.targets).map((target) => {
+      const rows = targetsOf(scenario, opts).map((target) => {
         const mine = runs.filter(
           (r) => r.scenario === scenario.name && r.case === c.id && r.target === target,
         );
@@ -108,7 +151,9 @@ export function summarize(runs, scenarios, opts) {
       });
       return { id: c.id, label: c.label, rows };
     });
-    out.push({ scenario: scenario.name, title: scenario.title, kind, baseline, cases });
+    const mine = runs.filter((r) => r.scenario === scenario.name);
+    const notes = scenario.notes?.(mine, opts) ?? [];
+    out.push({ scenario: scenario.name, title: scenario.title, kind, baseline, cases, notes });
   }
   return out;
 }
@@ -145,8 +190,9 @@ export function renderMarkdown(summary, meta) {
       lines.push(`(×) here = median per-round ratio to \`${s.baseline}\`.`, '');
     }
     const cols = COLUMNS[s.kind];
-    const head = ['case', 'target', ...cols.map((c) => c.head), 'gen CPU max / Σ'];
-    if (s.kind !== 'idle') head.push('other CPU');
+    const genHead = s.kind === 'c100k' ? 'gen CPU max conn / bcast' : 'gen CPU max / Σ';
+    const head = ['case', 'target', ...cols.map((c) => c.head), genHead];
+    if (s.kind !== 'idle') head.push(s.kind === 'c100k' ? 'other CPU idle' : 'other CPU');
     head.push('ok');
     lines.push(`| ${head.join(' | ')} |`);
     lines.push(`|${head.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`);
@@ -158,7 +204,15 @@ export function renderMarkdown(summary, meta) {
           return col.fmt(v) + (col.ratio === false ? '' : ratioText(row.ratio[col.key]));
         });
         let gen = '—';
-        if (s.kind !== 'idle' && Number.isFinite(row.median.genCpuPct)) {
+        if (s.kind === 'c100k') {
+          const p = (v) => {
+            if (!Number.isFinite(v)) return '—';
+            const flag = v > GEN_SATURATED_PCT ? ' ⚠' : '';
+            if (flag) saturated = true;
+            return `${Math.round(v)}%${flag}`;
+          };
+          gen = `${p(row.median.genConnectMaxPct)} / ${p(row.median.genBcastMaxPct)}`;
+        } else if (s.kind !== 'idle' && Number.isFinite(row.median.genCpuPct)) {
           const flag = row.median.genCpuMaxPct > GEN_SATURATED_PCT ? ' ⚠' : '';
           if (flag) saturated = true;
           gen = `${Math.round(row.median.genCpuMaxPct)}%${flag} / ${Math.round(row.median.genCpuPct)}%`;
@@ -167,7 +221,7 @@ export function renderMarkdown(summary, meta) {
         }
         cells.push(gen);
         if (s.kind !== 'idle') {
-          const other = row.median.otherCpuPct;
+          const other = s.kind === 'c100k' ? row.median.otherIdlePct : row.median.otherCpuPct;
           cells.push(Number.isFinite(other) ? `${Math.round(other)}%` : '—');
         }
         lines.push(
@@ -177,18 +231,47 @@ export function renderMarkdown(summary, meta) {
           errors.push(`- ${s.scenario} ${c.label} ${row.target}: ${errorLine(e)}`);
       }
     }
+    if (s.notes?.length) lines.push('', ...s.notes.map((n) => `- ${n}`));
   }
+  // Each legend line with the report kinds it explains; only those of this report are printed.
+  const legend = [
+    [
+      ['load', 'crossnode'],
+      '- msgs/s: fan-out = messages delivered per second summed over the N receivers; request/reply = replies per second.',
+    ],
+    [
+      ['load', 'crossnode'],
+      '- p50/p99: latency from the sender timestamp in the payload to receipt (fan-out: at each receiver; request/reply: round trip), under closed-loop load.',
+    ],
+    [
+      ['load', 'crossnode'],
+      '- srv CPU ms/1k msgs: server user+system CPU time per 1,000 delivered messages (replies). srv CPU: the server process as % of one core.',
+    ],
+    [
+      ['crossnode'],
+      '- cross-node: srv CPU is summed over both nodes (its % can exceed 100); redis CPU: the redis-server process (/proc/<pid>/stat, 10 ms ticks) per 1,000 delivered messages and as % of one core.',
+    ],
+    [
+      ['idle', 'c100k'],
+      '- heap+ext/conn, rss/conn: server memory growth per open connection after forced full GCs.',
+    ],
+    [
+      ['c100k'],
+      '- c100k: held = connections open at the end; conn/s = N / time from the first connect to the last open; RSS at N after forced full GCs, peak RSS = the process maximum so far; idle CPU = the server, % of one core, in the idle window with heartbeats on; pings/s = pings the clients answered in it; bcast to all = from the trigger to the last receipt among all N (median of the broadcasts), bcast p50 = median receipt; gen CPU max conn / bcast = busiest generator process while connecting / during a broadcast; other CPU idle = the rest of the machine in the idle window.',
+    ],
+    [
+      ['load', 'crossnode', 'idle', 'c100k'],
+      `- gen CPU: load-generator processes as % of one core, busiest process / sum. ⚠ = a generator process above ${GEN_SATURATED_PCT}% of a core: the figure may be limited by the load generator, not the server.`,
+    ],
+    [
+      ['load', 'crossnode', 'c100k'],
+      "- other CPU: the rest of the machine's busy CPU during the window (other jobs, kernel softirq threads), % of one core. High values mean a noisy run.",
+    ],
+    [['load', 'crossnode', 'idle', 'c100k'], '- ok: rounds that produced figures / rounds run.'],
+  ];
+  const kinds = new Set(summary.map((s) => s.kind));
   lines.push('', '**Legend.**');
-  lines.push(
-    '- msgs/s: fan-out = messages delivered per second summed over the N receivers; request/reply = replies per second.',
-    '- p50/p99: latency from the sender timestamp in the payload to receipt (fan-out: at each receiver; request/reply: round trip), under closed-loop load.',
-    '- srv CPU ms/1k msgs: server user+system CPU time per 1,000 delivered messages (replies). srv CPU: the server process as % of one core.',
-    '- cross-node: srv CPU is summed over both nodes (its % can exceed 100); redis CPU: the redis-server process (/proc/<pid>/stat, 10 ms ticks) per 1,000 delivered messages and as % of one core.',
-    '- heap+ext/conn, rss/conn: server memory growth per open connection after forced full GCs.',
-    `- gen CPU: load-generator processes as % of one core, busiest process / sum. ⚠ = a generator process above ${GEN_SATURATED_PCT}% of a core: the figure may be limited by the load generator, not the server.`,
-    "- other CPU: the rest of the machine's busy CPU during the window (other jobs, kernel softirq threads), % of one core. High values mean a noisy run.",
-    '- ok: rounds that produced figures / rounds run.',
-  );
+  lines.push(...legend.filter(([k]) => k.some((x) => kinds.has(x))).map(([, text]) => text));
   if (saturated)
     lines.push('', '⚠ At least one case had a saturated load generator (see README, "Caveats").');
   if (errors.length) lines.push('', '**Errors.**', ...errors);

@@ -47,6 +47,15 @@ export const TARGETS = {
 export const DEFAULT_TARGETS = ['raw-ws', 'raw-ws-corked', 'platform-ws', 'socketio', 'ws-rooms'];
 
 export const BASELINE = 'raw-ws';
+
+/**
+ * The targets a scenario runs on: its own list (fixed, or a function of the options) whatever
+ * --targets says, or else --targets.
+ */
+export function targetsOf(scenario, opts) {
+  if (typeof scenario.targets === 'function') return scenario.targets(opts);
+  return scenario.targets ?? opts.targets;
+}
 const STARTUP_TIMEOUT_MS = 60_000;
 
 /** Starts one server process of target `name` and resolves once it listens. */
@@ -126,22 +135,25 @@ class ClusterChild {
 }
 
 /**
- * Starts target `name` and resolves once it listens: `{ name, child, port, url, client }`; a
+ * Starts target `name` (with `extraEnv` added to its environment, e.g. the ping period of the
+ * c100k scenario) and resolves once it listens: `{ name, child, port, url, client }`; a
  * multi-node target also has `nodes` (one such object per process, `url` is the first's) and
  * `redis` (`{ pid, port, url }`).
  */
-export async function startTarget(name, root) {
+export async function startTarget(name, root, extraEnv = {}) {
   const spec = TARGETS[name];
   if (!spec) throw new Error(`unknown target ${name}`);
-  if (!spec.nodes) return startNode(name, spec, root);
+  if (!spec.nodes) return startNode(name, spec, root, extraEnv);
   const redis = await startRedisServer();
   const nodes = [];
   try {
     const starts = Array.from({ length: spec.nodes }, (_, i) =>
-      startNode(`${name}#${i + 1}`, spec, root, { BENCH_REDIS_URL: redis.url }).then((n) => {
-        nodes.push(n);
-        return n;
-      }),
+      startNode(`${name}#${i + 1}`, spec, root, { ...extraEnv, BENCH_REDIS_URL: redis.url }).then(
+        (n) => {
+          nodes.push(n);
+          return n;
+        },
+      ),
     );
     // Wait for every start, so none is left half-started when another one failed.
     const settled = await Promise.allSettled(starts);

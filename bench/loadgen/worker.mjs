@@ -9,12 +9,16 @@
  *               reaches). The sender keeps `window` messages in flight, counted by their arrival
  *               at the probe; the probe also counts as a receiver;
  *  - reqrep:    `count` clients, each sending `echo` and waiting for the reply before the next;
- *  - idle:      opens `count` connections as fast as it can (bounded concurrency) and holds them.
+ *  - idle:      opens `count` connections as fast as it can (bounded concurrency) and holds them;
+ *  - c100k:     `count` cheap raw-socket clients (raw-clients.mjs) spread over loopback source
+ *               addresses, held with heartbeats answered; counts pings in a window, records when
+ *               each connection receives a broadcast, and one of them sends the broadcast trigger.
  */
 import { at, CpuMeter, nowUs } from '../lib/clock.mjs';
 import { createHistogram, record } from '../lib/histogram.mjs';
 import { emit, serve } from '../lib/ipc-child.mjs';
-import { messageMaker, readTimestamp } from '../lib/payload.mjs';
+import { messageMaker, PREFIX, readTimestamp } from '../lib/payload.mjs';
+import { RawClients, Receipts } from './raw-clients.mjs';
 import { connect, connectMany, serverCloses } from './transports.mjs';
 
 const role = process.argv[2];
@@ -251,7 +255,93 @@ function idleRole() {
   };
 }
 
+/** The broadcast of the c100k scenario: `all` with an 8-digit sequence number, 64 B of body. */
+const ALL_EVENT = 'all';
+const SEQ_DIGITS = 8;
+const ALL_BODY_BYTES = 64;
+
+function broadcastMessage(seq) {
+  const body = String(seq).padStart(SEQ_DIGITS, '0') + ',';
+  return `${PREFIX}${ALL_EVENT};0;${body}${'x'.repeat(ALL_BODY_BYTES - body.length)}`;
+}
+
+function c100kRole() {
+  const receipts = new Receipts();
+  // Where the sequence number is in a received payload: after the Iris head, and for socket.io
+  // after its event packet's head too (`42["all","`).
+  const seqAt =
+    PREFIX.length +
+    `${ALL_EVENT};0;`.length +
+    (cfg.kind === 'ws' ? 0 : `42["${ALL_EVENT}","`.length);
+  const clients = new RawClients({
+    kind: cfg.kind,
+    host: cfg.host,
+    port: cfg.port,
+    path: cfg.path,
+    sources: cfg.sources,
+    onBroadcast: (client, buf, start, len) => {
+      if (len < seqAt + SEQ_DIGITS) return;
+      let seq = 0;
+      for (let k = start + seqAt; k < start + seqAt + SEQ_DIGITS; k++) seq = seq * 10 + buf[k] - 48;
+      receipts.record(client.index, seq);
+    },
+  });
+  const connectCpu = new CpuMeter();
+  const idleCpu = new CpuMeter();
+  const bcastCpu = new CpuMeter();
+  let pingsAtStart = 0;
+  const status = () => ({
+    open: clients.open,
+    closed: clients.closed,
+    closeReason: clients.closeReason,
+    pings: clients.pings,
+  });
+  return {
+    connect: async () => {
+      connectCpu.start();
+      const startUs = nowUs();
+      const res = await clients.connectMany(cfg.count, cfg.concurrency);
+      const endUs = nowUs();
+      return { ...res, startUs, endUs, cpu: connectCpu.stop() };
+    },
+    status,
+    'idle-start': () => {
+      pingsAtStart = clients.pings;
+      idleCpu.start();
+    },
+    'idle-stop': () => ({
+      ...status(),
+      windowPings: clients.pings - pingsAtStart,
+      cpu: idleCpu.stop(),
+    }),
+    expect: ({ seq }) => {
+      receipts.expect(seq, clients.open, cfg.count);
+      bcastCpu.start();
+    },
+    trigger: ({ seq }) => {
+      const client = clients.clients.find((c) => c.isOpen);
+      if (!client) throw new Error('no open connection to send the trigger');
+      const triggerUs = nowUs();
+      clients.send(client, ALL_EVENT, broadcastMessage(seq));
+      return { triggerUs };
+    },
+    'collect-broadcast': async ({ triggerUs, timeoutMs }) => {
+      await receipts.wait(timeoutMs);
+      const cpuResult = bcastCpu.stop();
+      const hist = createHistogram();
+      let lastUs = 0;
+      for (const d of receipts.delays(triggerUs)) {
+        record(hist, d);
+        if (d > lastUs) lastUs = d;
+      }
+      return { got: receipts.got, expected: receipts.expected, lastUs, hist, cpu: cpuResult };
+    },
+    reset: () => ({ reset: clients.resetAll() }),
+  };
+}
+
 const roles = {
+  c100k: c100kRole,
   receivers: membersRole,
   sender: senderRole,
   reqrep: reqrepRole,

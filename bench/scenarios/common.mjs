@@ -52,7 +52,7 @@ export function sleepUntil(us) {
 }
 
 /** Machine-wide CPU counters (Linux /proc/stat, in clock ticks), or undefined elsewhere. */
-function machineTicks() {
+export function machineTicks() {
   try {
     const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9);
     const [user, nice, system, idle, iowait, irq, softirq, steal] = f.map(Number);
@@ -64,7 +64,7 @@ function machineTicks() {
 }
 
 /** Busy and stolen CPU of the whole machine between two samples, in % of one core. */
-function machineDelta(a, b) {
+export function machineDelta(a, b) {
   if (!a || !b || b.total <= a.total) return { busyPct: NaN, stealPct: NaN };
   const scale = (os.cpus().length * 100) / (b.total - a.total);
   return { busyPct: (b.busy - a.busy) * scale, stealPct: (b.steal - a.steal) * scale };

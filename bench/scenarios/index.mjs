@@ -14,10 +14,16 @@
  * receivers on node B; server CPU is summed over the nodes and the redis-server's CPU is read from
  * /proc/<pid>/stat. It runs on ws-rooms-redis and, as the single-node reference, ws-rooms only;
  * it is part of the default run (DEFAULTS in lib/options.mjs).
+ *
+ * (e) `c100k`, many connections on one node (c100k.mjs): N connections held with heartbeats, on its
+ * own targets (`--c100k-targets`) started with its ping period (`targetEnv`), in the first
+ * `--c100k-rounds` rounds only (`rounds`), with a case timeout that grows with N
+ * (`caseTimeoutMs`). Not in the default run: at 100,000 it takes several minutes per target.
  */
+import { c100k } from './c100k.mjs';
 import { crossnode } from './crossnode.mjs';
 import { fanout } from './fanout.mjs';
 import { idle } from './idle.mjs';
 import { reqrep } from './reqrep.mjs';
 
-export const SCENARIOS = [idle, reqrep, fanout, crossnode];
+export const SCENARIOS = [idle, reqrep, fanout, crossnode, c100k];

@@ -2,7 +2,8 @@
  * The target side of the benchmark's IPC. A target is a server under test started by
  * `bench/run.mjs` with an IPC channel; once listening it reports its port, then answers:
  * - `cpu-start` / `cpu-stop`: this process' CPU time (user + system) between the two marks;
- * - `mem`: `process.memoryUsage()` after forced full GCs (needs `--expose-gc`);
+ * - `mem`: `process.memoryUsage()` after forced full GCs (needs `--expose-gc`), plus `maxRss`, the
+ *   peak resident set size of the process so far, in bytes;
  * - `conns`: open TCP connections on its HTTP server (to know when a load generator is gone).
  * The target exits when the orchestrator goes away.
  */
@@ -50,7 +51,7 @@ function handlers(server: Server): Record<string, Handler> {
         await nextTick(30);
       }
       fullGc();
-      return process.memoryUsage();
+      return { ...process.memoryUsage(), maxRss: process.resourceUsage().maxRSS * 1024 };
     },
     conns: () =>
       new Promise<number>((resolve) => server.getConnections((err, n) => resolve(err ? -1 : n))),

@@ -10,6 +10,11 @@
  * per event-loop turn: the first frame for a socket in a turn corks it and a `setImmediate`
  * uncorks every corked socket, so several messages read in one turn cost each recipient one
  * `writev` — the technique ws-rooms itself uses, as a harder reference.
+ *
+ * `all` (the c100k scenario's trigger) frames the message once and writes it to every connection
+ * of the server, the sender included. With BENCH_PING_PERIOD_MS set, heartbeats are on, written
+ * the way `ws`'s README shows them: every period, one pass over `wss.clients` terminates those
+ * that did not answer the previous ping and pings the others.
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
@@ -21,6 +26,10 @@ const NAME = BATCH ? 'raw-ws-corked' : 'raw-ws';
 const EVENT_AT = IRIS_PREFIX.length;
 const C = 'c'.charCodeAt(0); // iris-websocket-message:chat;...
 const E = 'e'.charCodeAt(0); // iris-websocket-message:echo;...
+const A = 'a'.charCodeAt(0); // iris-websocket-message:all;...
+const PING_PERIOD_MS = Number(process.env.BENCH_PING_PERIOD_MS) || 0;
+/** Large enough that the kernel's cap (net.core.somaxconn) is the one that applies. */
+const LISTEN_BACKLOG = 65535;
 
 /** Frames `payload` as one unmasked, final text frame (RFC 6455 section 5.2). */
 function textFrame(payload: Buffer): Buffer {
@@ -75,10 +84,25 @@ function socketOf(ws: WebSocket): Socket {
 const server = http.createServer((_req, res) => res.writeHead(404).end());
 const wss = new WebSocketServer({ server, path: '/ws', maxPayload: 1 << 20 });
 const room1 = new Set<Socket>();
+const unanswered = new WeakSet<WebSocket>();
+
+if (PING_PERIOD_MS > 0) {
+  setInterval(() => {
+    for (const ws of wss.clients) {
+      if (unanswered.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      unanswered.add(ws);
+      ws.ping();
+    }
+  }, PING_PERIOD_MS).unref();
+}
 
 wss.on('connection', (ws) => {
   const socket = socketOf(ws);
   room1.add(socket);
+  if (PING_PERIOD_MS > 0) ws.on('pong', () => unanswered.delete(ws));
   ws.on('error', () => ws.terminate());
   ws.on('close', () => room1.delete(socket));
   ws.on('message', (data) => {
@@ -89,8 +113,11 @@ wss.on('connection', (ws) => {
       for (const member of room1) writeFrame(member, frame);
     } else if (kind === E) {
       writeFrame(socket, textFrame(msg));
+    } else if (kind === A) {
+      const frame = textFrame(msg);
+      for (const client of wss.clients) writeFrame(socketOf(client), frame);
     }
   });
 });
 
-server.listen(0, '127.0.0.1', () => serveControl(server, NAME));
+server.listen(0, '127.0.0.1', LISTEN_BACKLOG, () => serveControl(server, NAME));

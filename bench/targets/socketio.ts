@@ -6,6 +6,9 @@
  *
  * With BENCH_RECOVERY=1 it is the `socketio-recovery` target: socket.io's connection state
  * recovery on (two minutes, its in-memory session-aware adapter), the peer of `ws-rooms-recovery`.
+ *
+ * `all` (the c100k scenario's trigger) is sent to every socket with `server.emit(...)`.
+ * BENCH_PING_PERIOD_MS sets engine.io's `pingInterval` (its default, 25 s, otherwise).
  */
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
@@ -23,9 +26,11 @@ import type { Server, Socket } from 'socket.io';
 import { failStartup, listenForBench } from './nest-app';
 
 const RECOVERY = process.env.BENCH_RECOVERY === '1';
+const PING_PERIOD_MS = Number(process.env.BENCH_PING_PERIOD_MS) || 25_000;
 
 @WebSocketGateway({
   maxHttpBufferSize: 1 << 20,
+  pingInterval: PING_PERIOD_MS,
   ...(RECOVERY ? { connectionStateRecovery: { maxDisconnectionDuration: 120_000 } } : {}),
 })
 class BenchGateway implements OnGatewayConnection {
@@ -38,6 +43,11 @@ class BenchGateway implements OnGatewayConnection {
   @SubscribeMessage('chat')
   chat(@MessageBody() message: string): void {
     this.server.to('room1').emit('chat', message);
+  }
+
+  @SubscribeMessage('all')
+  all(@MessageBody() message: string): void {
+    this.server.emit('all', message);
   }
 
   @SubscribeMessage('echo')

@@ -12,6 +12,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConnectedSocket, MessageBody } from '@nestjs/websockets';
 import {
+  All,
   OnEvent,
   type OnWsConnection,
   RedisRoomStore,
@@ -37,6 +38,12 @@ class BenchGateway implements OnWsConnection {
     void connection.to('room1').emit('chat', message);
   }
 
+  // The c100k scenario's trigger: one message, sent to every connection of the endpoint.
+  @OnEvent('all')
+  all(@ConnectedSocket() connection: WsConnection, @MessageBody() message: string): void {
+    void connection.to(All).emit('all', message);
+  }
+
   @OnEvent('echo')
   echo(@ConnectedSocket() connection: WsConnection, @MessageBody() message: string): void {
     void connection.emit('echo', message);
@@ -54,6 +61,8 @@ class BenchGateway implements OnWsConnection {
       maxConnectionsPerAddress: 0,
       maxConnectionRatePerAddress: 0,
       maxMessageRate: 0,
+      // The c100k scenario sets one ping period for every target; unset, the default applies.
+      pingPeriod: Number(process.env.BENCH_PING_PERIOD_MS) || undefined,
       store: REDIS_URL ? new RedisRoomStore({ url: REDIS_URL }) : undefined,
       // The defaults of the option: two minutes, a thousand broadcasts.
       recovery: RECOVERY ? { windowMs: 120_000, maxMessages: 1000 } : false,
