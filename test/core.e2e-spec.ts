@@ -321,7 +321,7 @@ describe.each(PLATFORMS)('core on %s: events, rooms and targets over real socket
     expect(message.raw.toString()).toBe(`native for ${a.id}`);
   });
 
-  it('encodes every value type as PROTOCOL.md section 3 says', async () => {
+  it('encodes every value type as docs/protocol.md, "Payload types", says', async () => {
     const a = await connect();
     a.client.emit('emit-types', '');
     const got: string[] = [];

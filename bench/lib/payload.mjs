@@ -1,5 +1,5 @@
 /**
- * The benchmark's messages, in the Iris wire format (PROTOCOL.md section 1):
+ * The benchmark's messages, in the Iris wire format (docs/protocol.md, "Message grammar"):
  * `iris-websocket-message:<event>;0;<body>` where `<body>` is exactly `size` bytes:
  * a 16-digit send timestamp (host-wide microseconds, see clock.mjs), a comma, then filler.
  * Both events used here (`chat`, `echo`) have four letters, so the timestamp always starts at the

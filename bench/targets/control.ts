@@ -83,5 +83,5 @@ export function serveControl(server: Server, name: string): void {
   send({ type: 'ready', name, port: address.port, pid: process.pid });
 }
 
-/** The default Iris event-message prefix (PROTOCOL.md section 1). */
+/** The default Iris event-message prefix (docs/protocol.md, "Message grammar"). */
 export const IRIS_PREFIX = 'iris-websocket-message:';

@@ -1,7 +1,7 @@
 /**
  * ws-rooms: the library under test, used exactly as its README shows. Every connection joins
- * `room1` when it connects; `chat` is sent to the room (the sender included, PROTOCOL.md
- * section 5) and `echo` back to the sender. The library speaks Iris on the wire, so clients send
+ * `room1` when it connects; `chat` is sent to the room (the sender included, docs/protocol.md,
+ * "Connections, rooms and targets") and `echo` back to the sender. The library speaks Iris on the wire, so clients send
  * and receive `iris-websocket-message:<event>;0;<payload>`.
  *
  * With BENCH_REDIS_URL set it is the `ws-rooms-redis` target of the cross-node scenario: the same

@@ -1,5 +1,5 @@
 /**
- * The room and broadcast semantics of PROTOCOL.md sections 4 and 5, asserted against a cluster of
+ * The room and broadcast semantics of docs/protocol.md, "Connections, rooms and targets", asserted against a cluster of
  * N apps that share one room store implementation. The same assertions run with the in-memory store
  * (N = 1, `test/rooms-memory.e2e-spec.ts`) and with the Redis store (N = 3,
  * `test/redis/redis-cluster.e2e-spec.ts`): a multi-node store must be indistinguishable from one node.

@@ -1,5 +1,5 @@
 /**
- * Byte-level vectors of the Iris event protocol (PROTOCOL.md sections 1-3), shared by the server
+ * Byte-level vectors of the Iris event protocol (docs/protocol.md, "Message grammar" and "Payload types"), shared by the server
  * codec's tests and the client codec's tests so that both ends agree on every row.
  * All vectors use the default prefix `iris-websocket-message:`.
  */

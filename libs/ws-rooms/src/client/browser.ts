@@ -24,7 +24,7 @@ export const WsRooms = Object.freeze({
 
 declare global {
   interface Window {
-    /** The Iris-compatible client (PROTOCOL.md section 7), defined by `/iris-ws.js`. */
+    /** The Iris-compatible client (docs/protocol.md, "Iris compatibility rules"), defined by `/iris-ws.js`. */
     Ws: typeof Ws;
     /** The modern ws-rooms client and helpers, defined by `/iris-ws.js`. */
     WsRooms: typeof WsRooms;

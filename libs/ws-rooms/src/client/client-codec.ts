@@ -11,7 +11,7 @@ export type { JsonValue } from '../protocol/payload-text';
 export type ClientDecodedValue = string | number | boolean | Uint8Array | JsonValue;
 
 /**
- * What `emit` encodes, and how (PROTOCOL.md section 3): `string` → 0, safe integer → 1, `boolean`
+ * What `emit` encodes, and how (docs/protocol.md, "Payload types"): `string` → 0, safe integer → 1, `boolean`
  * → 2, bytes (`Uint8Array`, any `ArrayBufferView`, `ArrayBuffer`) → 3, anything else → 4 as JSON
  * (`undefined` becomes `null`).
  */
@@ -209,7 +209,7 @@ export class ClientCodec {
   }
 
   /**
-   * Decodes one server message: the payload converted by its type digit (PROTOCOL.md sections 1-2,
+   * Decodes one server message: the payload converted by its type digit (docs/protocol.md, "Message grammar" and "Payload types",
    * with the server's leniency for type 1: finite decimals and `true`/`false` are accepted). Never
    * throws: problems come back as `kind: 'malformed'` with the same codes the server uses.
    */

@@ -98,7 +98,7 @@ export class WsRoomsClientError extends Error {
 
 /**
  * The JSON payload of the reserved `ws-rooms:error` event, and the `error` of a failed `ws-rooms:res`
- * reply (PROTOCOL.md, ws-rooms extensions).
+ * reply (docs/protocol.md, "Reserved events").
  */
 export interface WsRoomsServerErrorPayload {
   readonly code: string;

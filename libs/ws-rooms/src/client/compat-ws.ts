@@ -33,7 +33,7 @@ export interface CompatWsOptions {
 const PENDING_LIMIT = 100;
 
 /**
- * The original Iris browser client's API (PROTOCOL.md section 7), so that pages written for Iris
+ * The original Iris browser client's API (docs/protocol.md, "Iris compatibility rules"), so that pages written for Iris
  * work against ws-rooms unchanged: `new Ws(url)`, `OnConnect`, `OnDisconnect`, `On`, `OnMessage`,
  * `Emit`, `EmitMessage`, `Disconnect`.
  *

@@ -1,6 +1,6 @@
 /**
  * A room broadcast as a recovery-enabled client receives it: the reserved event `ws-rooms:m` whose
- * payload is `<offset>;<the original message, bytes unchanged>` (PROTOCOL.md, ws-rooms extensions).
+ * payload is `<offset>;<the original message, bytes unchanged>` (docs/protocol.md, "Reserved events").
  */
 export interface WrappedMessage {
   /** The broadcast's position in the server's recovery log: positive, increasing. */

@@ -16,7 +16,7 @@ export {
   DEFAULT_MAX_JSON_VALUES,
 } from './json-bounds';
 
-/** A value that `emit` can send; the type digit follows from its runtime type (PROTOCOL.md section 3). */
+/** A value that `emit` can send; the type digit follows from its runtime type (docs/protocol.md, "Payload types"). */
 export type EmitValue =
   | string
   | number
@@ -112,7 +112,7 @@ export class MessageCodec {
   private readonly jsonBounds: JsonBounds;
 
   /**
-   * @param prefix the event-message prefix (PROTOCOL.md section 1).
+   * @param prefix the event-message prefix (docs/protocol.md, "Message grammar").
    * @param limits bounds on inbound messages, see {@link DecodeLimits}.
    * @throws WsRoomsError `WS_ROOMS_INVALID_OPTION` for a limit that is not a non-negative integer
    *   or `Infinity`.
@@ -138,7 +138,7 @@ export class MessageCodec {
   }
 
   /**
-   * Decodes one inbound message (PROTOCOL.md section 2): {@link readHeader}, then
+   * Decodes one inbound message (docs/protocol.md, "Message grammar"): {@link readHeader}, then
    * {@link decodeValue}. Never throws.
    */
   decode(data: Buffer): DecodeResult {
@@ -268,7 +268,7 @@ export class MessageCodec {
   }
 
   /**
-   * Encodes `emit(event, value)` as one message (PROTOCOL.md section 3).
+   * Encodes `emit(event, value)` as one message (docs/protocol.md, "Payload types").
    * @throws WsRoomsError `WS_ROOMS_INVALID_EVENT_NAME` for an empty name or one containing `;`,
    *   `WS_ROOMS_INVALID_PAYLOAD` for a value JSON cannot represent (a BigInt, a cycle).
    */

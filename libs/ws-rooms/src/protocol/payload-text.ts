@@ -1,5 +1,5 @@
 /**
- * The text forms of integer, boolean and JSON payloads (PROTOCOL.md section 2.4), shared by the
+ * The text forms of integer, boolean and JSON payloads (docs/protocol.md, "Payload types"), shared by the
  * server codec, the payload coercion and the client codec. Pure string work, no Node APIs, so the
  * browser bundle can use it too.
  */

@@ -4,7 +4,7 @@ export const DEFAULT_PREFIX = 'iris-websocket-message:';
 /** The event-message prefix of Iris v6.0–6.1 (`go-websocket`), for old pages. */
 export const LEGACY_PREFIX = 'go-websocket-message:';
 
-/** The type digit of an event message (PROTOCOL.md section 1). */
+/** The type digit of an event message (docs/protocol.md, "Message grammar"). */
 export const PayloadType = {
   String: 0,
   Int: 1,

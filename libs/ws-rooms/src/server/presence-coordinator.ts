@@ -7,7 +7,7 @@ import type { ClusterQueryResult } from '../store/room-store.interface';
 import { after, isPromiseLike } from './maybe-promise';
 import type { PresenceTracker } from './presence-tracker';
 
-/** The `ws-rooms:presence` payloads (PROTOCOL.md, ws-rooms extensions). */
+/** The `ws-rooms:presence` payloads (docs/protocol.md, "Reserved events"). */
 export type PresencePayload =
   | { readonly room: string; readonly joined: PresenceMember; readonly version?: number }
   | { readonly room: string; readonly left: { readonly id: string }; readonly version?: number }

@@ -19,7 +19,7 @@ export type WireKind = (typeof WireKind)[keyof typeof WireKind];
 
 /**
  * A value of a request or a reply as JSON carries it: the value itself, or bytes in base64 (the
- * form of the reserved request messages, PROTOCOL.md).
+ * form of the reserved request messages, docs/protocol.md).
  */
 export type WireValue = { readonly value: unknown } | { readonly bytes: string };
 
