@@ -22,7 +22,7 @@ import {
   RoomIndex,
   type SuspendedSession,
 } from 'ws-rooms';
-import type { Scheduler } from '../../libs/ws-rooms/src/server/heartbeat';
+import type { Scheduler } from '../../libs/ws-rooms/src/util/scheduler';
 import { RedisKeys } from '../../libs/ws-rooms/src/store/redis/redis-keys';
 import {
   forgetNode,

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { WsRoomsErrorCode } from '../errors/error-codes';
 import { WsRoomsError } from '../errors/ws-rooms.error';
 import { incomingMessageOf, type RouteAdapter, replyText } from '../observability/http-response';
-import { describeError } from '../server/describe-error';
+import { describeError } from '../util/describe-error';
 import {
   buildAsyncApiDocument,
   type DocumentEndpoint,

@@ -7,7 +7,7 @@ import { All } from '../interfaces/targets';
 import { HostPolicy, isLoopbackHost } from '../options/origin-policy';
 import { resolveOptions } from '../options/resolve-options';
 import type { ResolvedWsRoomsOptions } from '../options/ws-rooms-options.interface';
-import { describeError } from '../server/describe-error';
+import { describeError } from '../util/describe-error';
 import { WsRoomsServer } from '../server/ws-rooms.server';
 import { DASHBOARD_CONTENT_SECURITY_POLICY, renderDashboardPage } from './dashboard-page';
 import { DASHBOARD_SCRIPT } from './dashboard-script';

@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import { describeError } from '../server/describe-error';
+import { describeError } from '../util/describe-error';
 import { type RouteAdapter, replyText } from './http-response';
 import { loadPromClient, type PromClient } from './load-prom-client';
 import { MetricsExporter } from './metrics-exporter';

@@ -3,9 +3,8 @@ import {
   type HeartbeatActions,
   type HeartbeatSubject,
   type HeartbeatTimings,
-  type Scheduler,
-  systemScheduler,
 } from './heartbeat';
+import type { Scheduler } from '../util/scheduler';
 
 /** A clock that moves only when told to, running the repeating timers that fall due on the way. */
 class ManualScheduler implements Scheduler {
@@ -322,46 +321,5 @@ describe('Heartbeat', () => {
       expect(actions.writeTimeouts.map((entry) => entry.name)).toEqual(['stalled']);
       expect(actions.live.has(healthy)).toBe(true);
     });
-  });
-});
-
-describe('systemScheduler', () => {
-  it('measures durations on a monotonic clock that a wall-clock step does not move', () => {
-    const first = systemScheduler.now();
-    const stepBack = jest.spyOn(Date, 'now').mockReturnValue(Date.now() - 3_600_000);
-    try {
-      expect(systemScheduler.now()).toBeGreaterThanOrEqual(first);
-    } finally {
-      stepBack.mockRestore();
-    }
-    const before = Date.now();
-    expect(systemScheduler.wallNow!()).toBeGreaterThanOrEqual(before);
-    expect(systemScheduler.wallNow!()).toBeLessThanOrEqual(Date.now());
-  });
-
-  it('repeats a tick until cancelled, on a timer that does not keep the process alive', async () => {
-    const setIntervalSpy = jest.spyOn(global, 'setInterval');
-    const clearIntervalSpy = jest.spyOn(global, 'clearInterval');
-    try {
-      let ticks = 0;
-      let timer: { cancel(): void } | undefined;
-      await new Promise<void>((resolve, reject) => {
-        const guard = setTimeout(() => reject(new Error('no second tick within 2 s')), 2000);
-        timer = systemScheduler.every(5, () => {
-          ticks++;
-          if (ticks === 2) {
-            clearTimeout(guard);
-            resolve();
-          }
-        });
-      });
-      const interval = setIntervalSpy.mock.results[0].value as NodeJS.Timeout;
-      expect(interval.hasRef()).toBe(false);
-      timer!.cancel();
-      expect(clearIntervalSpy).toHaveBeenCalledWith(interval);
-    } finally {
-      setIntervalSpy.mockRestore();
-      clearIntervalSpy.mockRestore();
-    }
   });
 });

@@ -23,7 +23,7 @@ import { waitForClose, within } from '../util/timers';
 import { UpgradeAdmission } from './admission/upgrade-admission';
 import { RoomBroadcastOperator } from './broadcast-operator';
 import { ConnectionLimiter } from './connection-limiter';
-import { describeError } from './describe-error';
+import { describeError } from '../util/describe-error';
 import {
   createPresenceExtension,
   createRecoveryExtension,
@@ -32,7 +32,8 @@ import {
 import type { PresenceExtension } from './extensions/presence-extension';
 import type { RecoveryExtension } from './extensions/recovery-extension';
 import type { ServerExtension } from './extensions/server-extension';
-import { Heartbeat, type Scheduler, systemScheduler } from './heartbeat';
+import { Heartbeat } from './heartbeat';
+import { type Scheduler, systemScheduler } from '../util/scheduler';
 import { FloodGuard } from './inbound/flood-guard';
 import { HandlerInvoker } from './inbound/handler-invoker';
 import {

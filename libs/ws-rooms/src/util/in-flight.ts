@@ -1,4 +1,4 @@
-import { isPromiseLike } from '../server/maybe-promise';
+import { isPromiseLike } from './maybe-promise';
 
 /**
  * The asynchronous work an endpoint started and must see finish (or give up on) before it stops:

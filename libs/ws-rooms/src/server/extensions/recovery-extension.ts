@@ -11,7 +11,7 @@ import type {
   SuspendedSession,
 } from '../../store/recovery-store.interface';
 import type { RemoteCommand } from '../../store/room-store.interface';
-import { after, isPromiseLike } from '../maybe-promise';
+import { after, isPromiseLike } from '../../util/maybe-promise';
 import { newSessionToken } from '../recovery-log';
 import type { WsRoomsStats } from '../server-stats';
 import type { MembershipPort } from './membership-port';

@@ -5,8 +5,8 @@ import type { WsRoomsError } from '../../errors/ws-rooms.error';
 import type { EmitValue } from '../../protocol/message-codec';
 import { ReservedEvent } from '../../protocol/protocol.constants';
 import { errorReplyPayload, replyPayload, type ReplyError } from '../../protocol/reserved-messages';
-import { describeError } from '../describe-error';
-import { isPromiseLike } from '../maybe-promise';
+import { describeError } from '../../util/describe-error';
+import { isPromiseLike } from '../../util/maybe-promise';
 import { countError, type WsRoomsStats } from '../server-stats';
 import type { LogBudget } from '../../util/log-budget';
 

@@ -10,11 +10,11 @@ import type { ResolvedWsRoomsOptions } from '../../options/ws-rooms-options.inte
 import type { RoomStore } from '../../store/room-store.interface';
 import { retainUpgradeRequest } from '../admission/retained-request';
 import type { ConnectionLimiter } from '../connection-limiter';
-import { describeError } from '../describe-error';
+import { describeError } from '../../util/describe-error';
 import type { RecoveryExtension, ResumeRequest } from '../extensions/recovery-extension';
 import type { FloodGuard } from '../inbound/flood-guard';
 import type { HandlerRegistry } from '../inbound/handler-registry';
-import { isPromiseLike } from '../maybe-promise';
+import { isPromiseLike } from '../../util/maybe-promise';
 import type { ConnectionRegistry } from './connection-registry';
 
 /** What accepting a connection needs from the endpoint. */

@@ -5,7 +5,7 @@ import type { RoomIndex } from '../../store/room-index';
 import type { RoomStore } from '../../store/room-store.interface';
 import type { MembershipPort } from '../extensions/membership-port';
 import type { ServerExtension } from '../extensions/server-extension';
-import { isPromiseLike } from '../maybe-promise';
+import { isPromiseLike } from '../../util/maybe-promise';
 import { assertRoomName, type RoomNameRules } from './room-name';
 
 const RESOLVED: Promise<void> = Promise.resolve();

@@ -1,6 +1,6 @@
 import type { BroadcastRequestResult } from '../../interfaces/broadcast-operator.interface';
 import type { EmitValue } from '../../protocol/message-codec';
-import { describeError } from '../../server/describe-error';
+import { describeError } from '../../util/describe-error';
 import type { ClusterQueryResult, LocalNode, OutboundRequest } from '../room-store.interface';
 import type { RedisReplies } from './redis-replies';
 import { type RedisStoreContext, refuseOverLimits } from './redis-store-context';

@@ -1,4 +1,4 @@
-import type { Scheduler } from '../../server/heartbeat';
+import type { Scheduler } from '../../util/scheduler';
 import type { RedisStoreLogger } from './redis-store-context';
 
 /** At most one log line per kind of recurring failure in this period (the counters say how often). */

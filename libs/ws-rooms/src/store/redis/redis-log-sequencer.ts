@@ -1,4 +1,4 @@
-import { describeError } from '../../server/describe-error';
+import { describeError } from '../../util/describe-error';
 import type { OutboundBroadcast, RecoveryStoreOptions } from '../room-store.interface';
 import type { PublishBudget } from './redis-publish-budget';
 import type { BroadcastSequencer } from './redis-recovery-store';

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { describeError } from '../../server/describe-error';
+import { describeError } from '../../util/describe-error';
 import { bounded } from './bounded';
 import type { LogSequencer } from './redis-log-sequencer';
 import { forgetNode, type RedisPresenceStore } from './redis-presence-store';

@@ -1,4 +1,4 @@
-import { describeError } from '../../server/describe-error';
+import { describeError } from '../../util/describe-error';
 import type { LocalNode, OutboundBroadcast, RemoteCommand } from '../room-store.interface';
 import type { PublishBudget } from './redis-publish-budget';
 import type { RedisReplies } from './redis-replies';

@@ -1,4 +1,4 @@
-import { describeError } from '../../server/describe-error';
+import { describeError } from '../../util/describe-error';
 import type { RedisStoreContext } from './redis-store-context';
 
 /** The steps that bring the store back once both connections are ready again. */

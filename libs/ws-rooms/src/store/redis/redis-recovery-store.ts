@@ -1,4 +1,4 @@
-import { describeError } from '../../server/describe-error';
+import { describeError } from '../../util/describe-error';
 import {
   reachedSession,
   type RecordedBroadcast,

@@ -1,4 +1,4 @@
-import { describeError } from '../../server/describe-error';
+import { describeError } from '../../util/describe-error';
 import { ReplyCollector } from './reply-collector';
 import { type RedisStoreContext, refuseOverLimits } from './redis-store-context';
 import { encodeReply, type WireReplyBody } from './redis-wire';

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { BroadcastRequestResult } from '../../interfaces/broadcast-operator.interface';
-import { systemScheduler } from '../../server/heartbeat';
+import { systemScheduler } from '../../util/scheduler';
 import type { PresenceStore } from '../presence-store.interface';
 import type { RecoveryStore } from '../recovery-store.interface';
 import type {

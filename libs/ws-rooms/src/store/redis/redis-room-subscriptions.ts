@@ -1,4 +1,4 @@
-import { describeError } from '../../server/describe-error';
+import { describeError } from '../../util/describe-error';
 import type { LocalNode } from '../room-store.interface';
 import { ChannelSubscriptions, type SubscriberConnection } from './channel-subscriptions';
 import type { RedisStoreContext } from './redis-store-context';

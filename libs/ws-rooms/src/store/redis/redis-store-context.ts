@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import type { Scheduler } from '../../server/heartbeat';
+import type { Scheduler } from '../../util/scheduler';
 import type { LocalNode } from '../room-store.interface';
 import type { RedisClient } from './redis-client';
 import type { RedisKeys } from './redis-keys';

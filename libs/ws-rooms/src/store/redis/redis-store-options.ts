@@ -3,7 +3,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { RedisClient, RedisConnectionOptions } from './redis-client';
 import { WsRoomsErrorCode } from '../../errors/error-codes';
 import { WsRoomsError } from '../../errors/ws-rooms.error';
-import type { Scheduler } from '../../server/heartbeat';
+import type { Scheduler } from '../../util/scheduler';
 import { MAX_NODE_ID_BYTES } from './redis-wire';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './redis-wire-limits';
 

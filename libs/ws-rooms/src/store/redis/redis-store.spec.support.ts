@@ -3,7 +3,7 @@
  * records what it is asked, and a node. Not part of the package (excluded as `*.spec.*`); free of
  * jest so that it type-checks with the library.
  */
-import type { Scheduler } from '../../server/heartbeat';
+import type { Scheduler } from '../../util/scheduler';
 import { RoomIndex } from '../room-index';
 import type { LocalNode, OutboundBroadcast, RemoteCommand } from '../room-store.interface';
 import type { RedisClient, RedisTransaction } from './redis-client';
