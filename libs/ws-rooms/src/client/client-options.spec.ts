@@ -1,3 +1,4 @@
+import { DEFAULT_CLIENT_DECODE_LIMITS } from './client-codec';
 import {
   DEFAULT_CLIENT_OPTIONS,
   DEFAULT_RECONNECT_OPTIONS,
@@ -76,5 +77,31 @@ describe('client options', () => {
     expect(() => resolveClientOptions({ WebSocket, recovery: 1 as unknown as boolean })).toThrow(
       'Invalid option recovery: 1 (expected a boolean)',
     );
+  });
+
+  it('resolves the decode limits field by field over their defaults', () => {
+    expect(resolveClientOptions({ WebSocket }).limits).toEqual({
+      maxJsonDepth: 256,
+      maxJsonValues: 1_048_576,
+      maxJsonStringLength: 16_777_216,
+    });
+    expect(resolveClientOptions({ WebSocket }).limits).toBe(DEFAULT_CLIENT_DECODE_LIMITS);
+    expect(
+      resolveClientOptions({ WebSocket, limits: { maxJsonDepth: 8, maxJsonValues: Infinity } })
+        .limits,
+    ).toEqual({ ...DEFAULT_CLIENT_DECODE_LIMITS, maxJsonDepth: 8, maxJsonValues: Infinity });
+  });
+
+  it('refuses a decode limit that is not a non-negative integer or Infinity', () => {
+    for (const value of [-1, 1.5, NaN, -Infinity, '8']) {
+      expect(() =>
+        resolveClientOptions({ WebSocket, limits: { maxJsonValues: value as number } }),
+      ).toThrow(
+        /^Invalid option limits\.maxJsonValues: .* \(expected a non-negative integer or Infinity\)$/,
+      );
+    }
+    expect(() =>
+      resolveClientOptions({ WebSocket, limits: 5 as unknown as { maxJsonDepth: number } }),
+    ).toThrow('Invalid option limits: 5 (expected an object)');
   });
 });

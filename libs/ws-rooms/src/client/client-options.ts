@@ -1,4 +1,5 @@
 import { DEFAULT_PREFIX } from '../protocol/protocol.constants';
+import { DEFAULT_CLIENT_DECODE_LIMITS, type ClientDecodeLimits } from './client-codec';
 import { WsRoomsClientError, WsRoomsClientErrorCode } from './client-errors';
 import { defaultShouldReconnect, type CloseDetails } from './reconnect-policy';
 import type { SendBufferPolicy } from './send-buffer';
@@ -100,6 +101,15 @@ export interface WsRoomsClientOptions {
    * @default 5000
    */
   readonly sessionTimeout?: number;
+  /**
+   * Bounds on the JSON payloads the client accepts from the server, checked before they are parsed;
+   * a payload beyond one is dropped and reported to `onError` (`WS_ROOMS_JSON_TOO_DEEP`,
+   * `WS_ROOMS_JSON_TOO_LARGE`). Each field is optional and falls back to its default;
+   * `Infinity` lifts a bound. Raise them for an app whose server sends larger payloads on purpose.
+   * @default DEFAULT_CLIENT_DECODE_LIMITS (depth 256, 1,048,576 values, strings of 16,777,216
+   *   characters)
+   */
+  readonly limits?: ClientDecodeLimits;
   /** The clock (for tests). @default the global timers and `Math.random` */
   readonly timers?: Partial<ClientTimers>;
 }
@@ -120,6 +130,7 @@ export interface ResolvedClientOptions {
   readonly requestTimeout: number;
   readonly recovery: boolean;
   readonly sessionTimeout: number;
+  readonly limits: Readonly<Required<ClientDecodeLimits>>;
   readonly timers: ClientTimers;
 }
 
@@ -194,8 +205,27 @@ export function resolveClientOptions(options: WsRoomsClientOptions = {}): Resolv
     requestTimeout,
     recovery,
     sessionTimeout,
+    limits: resolveLimits(options.limits),
     timers: { ...globalTimers, ...options.timers },
   };
+}
+
+/** The decode limits with their defaults; each one a non-negative integer or `Infinity`. */
+function resolveLimits(
+  given: ClientDecodeLimits | undefined,
+): Readonly<Required<ClientDecodeLimits>> {
+  if (given === undefined) return DEFAULT_CLIENT_DECODE_LIMITS;
+  if (typeof given !== 'object' || given === null) invalid('limits', given, 'an object');
+  const resolved = { ...DEFAULT_CLIENT_DECODE_LIMITS };
+  for (const name of Object.keys(DEFAULT_CLIENT_DECODE_LIMITS) as (keyof ClientDecodeLimits)[]) {
+    const value = given[name];
+    if (value === undefined) continue;
+    if (!(value === Infinity || (Number.isSafeInteger(value) && value >= 0))) {
+      invalid(`limits.${name}`, value, 'a non-negative integer or Infinity');
+    }
+    resolved[name] = value;
+  }
+  return Object.freeze(resolved);
 }
 
 /** A request timeout: a positive number of ms that a timer can wait (see {@link MAX_TIMER_DELAY}). */

@@ -8,6 +8,8 @@ export { Backoff, type BackoffSchedule } from './backoff';
 export {
   assertEventName,
   ClientCodec,
+  DEFAULT_CLIENT_DECODE_LIMITS,
+  type ClientDecodeLimits,
   type ClientDecodedValue,
   type ClientEmitValue,
   type DecodedEventMessage,

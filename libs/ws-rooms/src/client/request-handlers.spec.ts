@@ -56,6 +56,18 @@ describe('RequestHandlerRegistry', () => {
     });
   });
 
+  it('shows at most 64 characters of an unknown event name, escaped, in the no-handler reply', async () => {
+    const long = 'x'.repeat(100_000);
+    const reply = (await new RequestHandlerRegistry().answer(request(long))) as {
+      error: { message: string };
+    };
+    expect(reply.error.message).toBe(`no handler for request "${'x'.repeat(64)}"…`);
+    const quoted = (await new RequestHandlerRegistry().answer(request('a"b\n'))) as {
+      error: { message: string };
+    };
+    expect(quoted.error.message).toBe('no handler for request "a\\"b\\n"');
+  });
+
   it('keeps one handler per event; the unsubscribe of a replaced one does nothing', () => {
     const registry = new RequestHandlerRegistry();
     const first = registry.set('e', () => 1);

@@ -1,4 +1,5 @@
 import { WsRoomsErrorCode } from '../errors/error-codes';
+import { renderUntrustedName } from '../protocol/untrusted-name';
 import type { ClientDecodedValue } from './client-codec';
 import { WsRoomsClientErrorCode } from './client-errors';
 import type { Unsubscribe } from './listener-registry';
@@ -47,7 +48,8 @@ export class RequestHandlerRegistry {
       return Promise.resolve(
         errorReplyPayload(request.id, {
           code: WsRoomsErrorCode.NoHandler,
-          message: `no handler for request "${request.event}"`,
+          // The name came from the server: shown escaped and cut, never repeated back at any length.
+          message: `no handler for request ${renderUntrustedName(request.event)}`,
           status: 404,
         }),
       );

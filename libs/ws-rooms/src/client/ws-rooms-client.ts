@@ -168,7 +168,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
     options: WsRoomsClientOptions = {},
   ) {
     this.options = resolveClientOptions(options);
-    this.codec = new ClientCodec(this.options.prefix);
+    this.codec = new ClientCodec(this.options.prefix, this.options.limits);
     this.responder = new ServerRequestResponder(this.requestHandlers, this.codec);
     this.sessionTimer = new OneShotTimer(this.options.timers);
     this.reconnect = new ReconnectScheduler(this.options.reconnect, this.options.timers, (error) =>
