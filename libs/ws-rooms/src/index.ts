@@ -97,7 +97,7 @@ export type {
   PresenceStore,
   PresenceStoreEvents,
 } from './store/presence-store.interface';
-export { RecoveryLog } from './server/recovery-log';
+export { RecoveryLog } from './store/recovery-log';
 export type {
   RecordedBroadcast,
   RecoveryFailure,

@@ -11,7 +11,7 @@ import type { Connection } from '../connection/connection';
 import type { WsConnection } from '../interfaces/ws-connection.interface';
 import { resolveOptions } from '../options/resolve-options';
 import type { WsRoomsOptions } from '../options/ws-rooms-options.interface';
-import { UpgradeRouter } from '../server/upgrade-router';
+import { UpgradeRouter } from '../server/admission/upgrade-router';
 import type { WsRoomsServer } from '../server/ws-rooms.server';
 import { createEndpointServer } from './endpoint-server';
 import { NestMessageBindings } from './nest-message-bindings';

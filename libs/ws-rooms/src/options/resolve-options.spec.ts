@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WsRoomsErrorCode } from '../errors/error-codes';
 import { WsRoomsError } from '../errors/ws-rooms.error';
 import { DEFAULT_PREFIX } from '../protocol/protocol.constants';
-import { generateConnectionId } from '../server/connection-id';
+import { generateConnectionId } from '../server/admission/connection-id';
 import { MemoryRoomStore } from '../store/memory-room-store';
 import { DEFAULT_ENDPOINT_NAME, resolveOptions } from './resolve-options';
 import type { WsRoomsOptions } from './ws-rooms-options.interface';

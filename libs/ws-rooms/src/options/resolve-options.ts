@@ -1,7 +1,7 @@
 import { WsRoomsErrorCode } from '../errors/error-codes';
 import { WsRoomsError } from '../errors/ws-rooms.error';
 import { writeHttpError } from '../http/write-http-error';
-import { generateConnectionId, isDefaultConnectionId } from '../server/connection-id';
+import { generateConnectionId, isDefaultConnectionId } from '../server/admission/connection-id';
 import { DEFAULT_MAX_JSON_STRING_LENGTH } from '../protocol/json-bounds';
 import { DEFAULT_PREFIX } from '../protocol/protocol.constants';
 import { MemoryRoomStore } from '../store/memory-room-store';

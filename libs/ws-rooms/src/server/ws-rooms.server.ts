@@ -21,8 +21,8 @@ import { InFlight } from '../util/in-flight';
 import { LogBudget } from '../util/log-budget';
 import { waitForClose, within } from '../util/timers';
 import { UpgradeAdmission } from './admission/upgrade-admission';
-import { RoomBroadcastOperator } from './broadcast-operator';
-import { ConnectionLimiter } from './connection-limiter';
+import { RoomBroadcastOperator } from './rooms/broadcast-operator';
+import { ConnectionLimiter } from './admission/connection-limiter';
 import { describeError } from '../util/describe-error';
 import {
   createPresenceExtension,
@@ -32,7 +32,7 @@ import {
 import type { PresenceExtension } from './extensions/presence-extension';
 import type { RecoveryExtension } from './extensions/recovery-extension';
 import type { ServerExtension } from './extensions/server-extension';
-import { Heartbeat } from './heartbeat';
+import { Heartbeat } from './lifecycle/heartbeat';
 import { type Scheduler, systemScheduler } from '../util/scheduler';
 import { FloodGuard } from './inbound/flood-guard';
 import { HandlerInvoker } from './inbound/handler-invoker';

@@ -7,7 +7,7 @@ import type {
   WsEventMap,
 } from '../interfaces/event-map.interface';
 import { NotMe, type Target } from '../interfaces/targets';
-import type { PresenceMember } from '../server/presence-tracker';
+import type { PresenceMember } from '../server/extensions/presence-tracker';
 import type { WsRoomsServer } from '../server/ws-rooms.server';
 import type { ClusterQueryResult } from '../store/room-store.interface';
 

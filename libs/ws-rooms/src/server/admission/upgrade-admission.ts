@@ -7,10 +7,10 @@ import type { WebSocketServer } from 'ws';
 import { httpStatusOf } from '../../errors/to-ws-rooms-error';
 import { HostPolicy, OriginPolicy } from '../../options/origin-policy';
 import type { ResolvedWsRoomsOptions } from '../../options/ws-rooms-options.interface';
-import type { ConnectionLimiter } from '../connection-limiter';
+import type { ConnectionLimiter } from './connection-limiter';
 import { describeError } from '../../util/describe-error';
 import { ownerKey, type ResumeRequest } from '../extensions/recovery-extension';
-import { HandshakeExecutionContext } from '../handshake-context';
+import { HandshakeExecutionContext } from './handshake-context';
 import type { UpgradeRefusalReason, WsRoomsStats } from '../server-stats';
 import { ConnectionRateLimiter } from './connection-rate-limiter';
 

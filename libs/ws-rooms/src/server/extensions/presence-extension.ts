@@ -1,7 +1,7 @@
 import type { Connection } from '../../connection/connection';
 import type { PresenceMember } from '../../store/presence-store.interface';
 import type { ClusterQueryResult } from '../../store/room-store.interface';
-import type { PresenceCoordinator } from '../presence-coordinator';
+import type { PresenceCoordinator } from './presence-coordinator';
 import type { ConnectionEnd, ServerExtension } from './server-extension';
 
 /**

@@ -12,7 +12,7 @@ import type {
 } from '../../store/recovery-store.interface';
 import type { RemoteCommand } from '../../store/room-store.interface';
 import { after, isPromiseLike } from '../../util/maybe-promise';
-import { newSessionToken } from '../recovery-log';
+import { newSessionToken } from '../../store/recovery-log';
 import type { WsRoomsStats } from '../server-stats';
 import type { MembershipPort } from './membership-port';
 import type {

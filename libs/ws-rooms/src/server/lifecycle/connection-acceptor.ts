@@ -9,7 +9,7 @@ import { CloseCode } from '../../errors/close-codes';
 import type { ResolvedWsRoomsOptions } from '../../options/ws-rooms-options.interface';
 import type { RoomStore } from '../../store/room-store.interface';
 import { retainUpgradeRequest } from '../admission/retained-request';
-import type { ConnectionLimiter } from '../connection-limiter';
+import type { ConnectionLimiter } from '../admission/connection-limiter';
 import { describeError } from '../../util/describe-error';
 import type { RecoveryExtension, ResumeRequest } from '../extensions/recovery-extension';
 import type { FloodGuard } from '../inbound/flood-guard';

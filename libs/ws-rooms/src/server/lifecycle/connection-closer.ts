@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import type { Connection } from '../../connection/connection';
 import { CloseCode } from '../../errors/close-codes';
 import type { DisconnectInfo } from '../../interfaces/ws-connection.interface';
-import type { ConnectionLimiter } from '../connection-limiter';
+import type { ConnectionLimiter } from '../admission/connection-limiter';
 import { describeError } from '../../util/describe-error';
 import type { ServerExtension } from '../extensions/server-extension';
 import type { HandlerRegistry } from '../inbound/handler-registry';

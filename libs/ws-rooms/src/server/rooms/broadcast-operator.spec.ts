@@ -1,6 +1,6 @@
-import type { BroadcastRequestResult } from '../interfaces/broadcast-operator.interface';
-import { All, Broadcast, NotMe } from '../interfaces/targets';
-import type { EmitValue } from '../protocol/message-codec';
+import type { BroadcastRequestResult } from '../../interfaces/broadcast-operator.interface';
+import { All, Broadcast, NotMe } from '../../interfaces/targets';
+import type { EmitValue } from '../../protocol/message-codec';
 import { type BroadcastSink, RoomBroadcastOperator } from './broadcast-operator';
 
 interface RecordedBroadcast {

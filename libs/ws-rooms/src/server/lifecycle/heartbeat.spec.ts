@@ -4,7 +4,7 @@ import {
   type HeartbeatSubject,
   type HeartbeatTimings,
 } from './heartbeat';
-import type { Scheduler } from '../util/scheduler';
+import type { Scheduler } from '../../util/scheduler';
 
 /** A clock that moves only when told to, running the repeating timers that fall due on the way. */
 class ManualScheduler implements Scheduler {

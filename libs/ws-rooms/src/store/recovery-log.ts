@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import type { OutboundBroadcast } from '../store/room-store.interface';
+import type { OutboundBroadcast } from './room-store.interface';
 import {
   reachedSession,
   type RecordedBroadcast,
   type RecoveryStore,
   type SessionTakeResult,
   type SuspendedSession,
-} from '../store/recovery-store.interface';
+} from './recovery-store.interface';
 
 export type {
   RecordedBroadcast,
   RecoveryFailure,
   SuspendedSession,
-} from '../store/recovery-store.interface';
+} from './recovery-store.interface';
 
 /** A fresh, unguessable session token. */
 export function newSessionToken(): string {

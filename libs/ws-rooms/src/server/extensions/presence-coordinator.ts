@@ -2,9 +2,9 @@ import type {
   PresenceMember,
   PresenceSnapshot,
   PresenceStore,
-} from '../store/presence-store.interface';
-import type { ClusterQueryResult } from '../store/room-store.interface';
-import { after, isPromiseLike } from '../util/maybe-promise';
+} from '../../store/presence-store.interface';
+import type { ClusterQueryResult } from '../../store/room-store.interface';
+import { after, isPromiseLike } from '../../util/maybe-promise';
 import type { PresenceTracker } from './presence-tracker';
 
 /** The `ws-rooms:presence` payloads (docs/protocol.md, "Reserved events"). */

@@ -1,9 +1,9 @@
 import type {
   BroadcastOperator,
   BroadcastRequestResult,
-} from '../interfaces/broadcast-operator.interface';
-import { All, NotMe, type Target } from '../interfaces/targets';
-import type { EmitValue } from '../protocol/message-codec';
+} from '../../interfaces/broadcast-operator.interface';
+import { All, NotMe, type Target } from '../../interfaces/targets';
+import type { EmitValue } from '../../protocol/message-codec';
 
 /** The part of the server a broadcast needs. */
 export interface BroadcastSink {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { writeHttpError } from '../http/write-http-error';
+import { writeHttpError } from '../../http/write-http-error';
 
 /** What the router hands an upgrade to. */
 export interface UpgradeTarget {

@@ -1,7 +1,7 @@
-import type { PresenceOptions } from '../options/ws-rooms-options.interface';
-import type { PresenceMember } from '../store/presence-store.interface';
+import type { PresenceOptions } from '../../options/ws-rooms-options.interface';
+import type { PresenceMember } from '../../store/presence-store.interface';
 
-export type { PresenceMember } from '../store/presence-store.interface';
+export type { PresenceMember } from '../../store/presence-store.interface';
 
 /**
  * This node's members of the rooms that opted in to presence (the `presence.rooms` option), with

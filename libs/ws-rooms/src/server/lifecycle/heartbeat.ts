@@ -1,4 +1,4 @@
-import { type Scheduler, systemScheduler } from '../util/scheduler';
+import { type Scheduler, systemScheduler } from '../../util/scheduler';
 
 /** The per-connection state the heartbeat reads and writes. */
 export interface HeartbeatSubject {

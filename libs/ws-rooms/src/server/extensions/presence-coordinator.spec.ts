@@ -1,10 +1,10 @@
-import { MemoryPresenceStore } from '../store/memory-presence-store';
+import { MemoryPresenceStore } from '../../store/memory-presence-store';
 import type {
   PresenceMember,
   PresenceSnapshot,
   PresenceStore,
   PresenceStoreEvents,
-} from '../store/presence-store.interface';
+} from '../../store/presence-store.interface';
 import {
   PresenceCoordinator,
   type PresenceOutlet,
