@@ -170,7 +170,14 @@ export class EndpointParts {
       this.handlers,
       this.recovery,
       this.logger,
-      { isAvailable: () => ports.isAvailable(), now: () => scheduler.now(), track, close },
+      {
+        isAvailable: () => ports.isAvailable(),
+        now: () => scheduler.now(),
+        track,
+        close,
+        hold: (connection) => this.inbound.hold(connection),
+        release: (connection) => this.inbound.release(connection),
+      },
     );
     this.admission = new UpgradeAdmission(
       options,

@@ -13,6 +13,7 @@ import type { WsRoomsStats } from '../server-stats';
 import type { FloodGuard } from './flood-guard';
 import type { HandlerInvoker } from './handler-invoker';
 import type { HandlerRegistry } from './handler-registry';
+import { InboundHold } from './inbound-hold';
 
 /** What the dispatcher needs besides its collaborators. */
 export interface DispatchPorts {
@@ -27,9 +28,12 @@ export interface DispatchPorts {
 /**
  * Inbound messages of every connection (`docs/protocol.md`, messages): the rate limit first, then
  * the decode, then the handlers of the event, the connection's own listeners, or the reserved
- * protocol extensions (requests and replies).
+ * protocol extensions (requests and replies). While a connection's hooks run, its messages are
+ * held ({@link InboundHold}) except replies to server requests.
  */
 export class InboundDispatcher {
+  private readonly holds = new InboundHold();
+
   constructor(
     private readonly codec: MessageCodec,
     private readonly handlers: HandlerRegistry,
@@ -48,6 +52,37 @@ export class InboundDispatcher {
     this.stats.messagesIn++;
     this.stats.bytesIn += data.length;
     if (this.flood.enabled && !this.admit(connection)) return;
+    if (this.holds.active && this.holds.isHeld(connection) && !this.isReply(data)) {
+      this.holds.keep(connection, data, isBinary);
+      return;
+    }
+    this.dispatch(connection, data, isBinary);
+  }
+
+  /**
+   * Holds the messages of a connection until {@link release}: its connection hooks run. Replies to
+   * server requests still go through, so a hook may await `connection.request()`.
+   */
+  hold(connection: Connection): void {
+    this.holds.hold(connection);
+  }
+
+  /** Handles, in order, what a held connection sent meanwhile, and reads on. */
+  release(connection: Connection): void {
+    for (const { data, isBinary } of this.holds.release(connection)) {
+      if (connection.closed) return;
+      this.dispatch(connection, data, isBinary);
+    }
+  }
+
+  /** True for a `ws-rooms:res` message (read to its event name only). */
+  private isReply(data: Buffer): boolean {
+    const header = this.codec.readHeader(data);
+    return header.kind === 'header' && header.event === ReservedEvent.Reply;
+  }
+
+  /** A message the rate limit admitted: to its handlers, listeners or protocol extension. */
+  private dispatch(connection: Connection, data: Buffer, isBinary: boolean): void {
     const header = this.codec.readHeader(data);
     if (header.kind === 'native') {
       for (const handler of this.handlers.native)

@@ -23,13 +23,18 @@ export interface AcceptPorts {
   now(): number;
   track(result: unknown): void;
   close(connection: Connection, code: number, reason: string): void;
+  /** Keeps the connection's messages, replies to server requests excepted, until `release`. */
+  hold(connection: Connection): void;
+  /** Handles the messages kept since `hold`, in order, and reads on. */
+  release(connection: Connection): void;
 }
 
 /**
  * Turns an upgraded socket into a live connection: its state, its listeners, its place in the
- * registry and the store, its recovery session, then the connection hooks. Messages wait (the
- * socket is paused) while a replay or an asynchronous hook runs, as they would after Iris'
- * `OnConnection`.
+ * registry and the store, its recovery session, then the connection hooks. Messages wait while a
+ * replay (the socket is paused) or an asynchronous hook runs, as they would after Iris'
+ * `OnConnection`; during the hooks the socket is still read, so that the replies to requests a hook
+ * awaits arrive (the dispatcher holds every other message until the hooks end).
  */
 export class ConnectionAcceptor {
   constructor(
@@ -101,13 +106,14 @@ export class ConnectionAcceptor {
       }
     }
     if (waits.length === 0) return;
-    connection.ws.pause();
+    this.ports.hold(connection);
     this.ports.track(
       Promise.all(waits).then(
-        () => {
-          if (!connection.closed) connection.ws.resume();
+        () => this.ports.release(connection),
+        (error: unknown) => {
+          this.hookFailed(connection, error);
+          this.ports.release(connection);
         },
-        (error: unknown) => this.hookFailed(connection, error),
       ),
     );
   }
