@@ -126,6 +126,57 @@ describe('pending work per connection', () => {
     await Promise.all(apps.splice(0).map((running) => running.close()));
   });
 
+  describe('maxPendingHandlers', () => {
+    it('refuses an event and a request past the limit with WS_ROOMS_TOO_MANY_PENDING, and handles again once one finishes', async () => {
+      const running = await start({ maxPendingHandlers: 3 }, 'slow');
+      const gateway = running.app.get(SlowGateway);
+      const client = await connect(running);
+      for (const value of ['a', 'b', 'c']) client.emit('slow', value);
+      await gateway.started.waitForCount(3);
+
+      client.emit('slow', 'd');
+      const refused = json(await client.nextEvent(ERROR));
+      expect(refused).toMatchObject({ code: 'WS_ROOMS_TOO_MANY_PENDING', event: 'slow' });
+      client.send(REQUEST, 4, JSON.stringify({ id: 9, event: 'slow', value: 'e' }));
+      const reply = json(await client.nextEvent(REPLY));
+      expect(reply).toMatchObject({
+        id: 9,
+        error: { code: 'WS_ROOMS_TOO_MANY_PENDING', status: 429 },
+      });
+      // A synchronous handler is refused too while the limit is reached: the count is per message.
+      client.emit('fast', 'f');
+      expect(json(await client.nextEvent(ERROR))).toMatchObject({
+        code: 'WS_ROOMS_TOO_MANY_PENDING',
+        event: 'fast',
+      });
+      expect(gateway.started.items).toEqual(['a', 'b', 'c']);
+
+      gateway.gate.open();
+      for (const value of ['a', 'b', 'c']) {
+        expect((await client.nextEvent('slow')).payload).toBe(`done ${value}`);
+      }
+      client.emit('fast', 'g');
+      expect((await client.nextEvent('fast')).payload).toBe('fast g');
+      client.emit('slow', 'h');
+      expect((await client.nextEvent('slow')).payload).toBe('done h');
+    });
+
+    it('counts per connection: another client is not refused while one is at the limit', async () => {
+      const running = await start({ maxPendingHandlers: 2 }, 'slow');
+      const gateway = running.app.get(SlowGateway);
+      const busy = await connect(running);
+      const other = await connect(running);
+      busy.emit('slow', 'a');
+      busy.emit('slow', 'b');
+      await gateway.started.waitForCount(2);
+      other.emit('slow', 'c');
+      await gateway.started.waitForCount(3);
+      expect(other.eventsNamed(ERROR)).toEqual([]);
+      gateway.gate.open();
+      expect((await other.nextEvent('slow')).payload).toBe('done c');
+    });
+  });
+
   describe('a connection hook that awaits a request to its client', () => {
     it('gets the reply at once, and the messages sent before it are handled after the hook, in order', async () => {
       const running = await start({ requestTimeout: 8000 }, 'asking');

@@ -30,6 +30,8 @@ export const WIRE_ERROR_CODES: Readonly<Record<string, string>> = Object.freeze(
   [WsRoomsErrorCode.InvalidReservedMessage]:
     'a ws-rooms:req or ws-rooms:res whose payload is not a valid envelope',
   [WsRoomsErrorCode.NoHandler]: '(in a reply) a request for an event nobody handles, status 404',
+  [WsRoomsErrorCode.TooManyPending]:
+    'maxPendingHandlers asynchronous handlers of the connection are still running: the event or request was not handled (status 429 in a reply)',
 });
 
 /**

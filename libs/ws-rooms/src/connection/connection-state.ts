@@ -46,4 +46,6 @@ export interface InboundBudget {
   refusedInARow: number;
   /** Monotonic time the client was last told it is over the rate (at most once a second). */
   toldAt: number;
+  /** Asynchronous handlers of this connection still running (bounded by `maxPendingHandlers`). */
+  pendingHandlers: number;
 }

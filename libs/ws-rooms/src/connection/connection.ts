@@ -61,6 +61,7 @@ export class Connection<
     refilledAt: 0,
     refusedInARow: 0,
     toldAt: Number.NEGATIVE_INFINITY,
+    pendingHandlers: 0,
   };
   /** Requests this server sent to the client (the request part's; created on first use). */
   requests: OutgoingRequests | undefined = undefined;

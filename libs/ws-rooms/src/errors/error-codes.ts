@@ -55,6 +55,11 @@ export const WsRoomsErrorCode = {
   RequestAborted: 'WS_ROOMS_REQUEST_ABORTED',
   /** A reserved `ws-rooms:*` message whose payload is not what the protocol extension expects. */
   InvalidReservedMessage: 'WS_ROOMS_INVALID_RESERVED_MESSAGE',
+  /**
+   * A message (event or request) refused because `maxPendingHandlers` asynchronous handlers of its
+   * connection are still running; sent to the client, which may send it again later.
+   */
+  TooManyPending: 'WS_ROOMS_TOO_MANY_PENDING',
 } as const;
 
 /** One of the values of {@link WsRoomsErrorCode}. */

@@ -154,6 +154,7 @@ export function resolveOptions(input: string | WsRoomsOptions): ResolvedWsRoomsO
     ),
     perMessageDeflate: booleanOption(options, 'perMessageDeflate', false),
     requestTimeout: positiveInteger(options, 'requestTimeout', 10_000),
+    maxPendingHandlers: positiveInteger(options, 'maxPendingHandlers', 64),
     recovery: resolveRecovery(options.recovery),
     presence: resolvePresence(options.presence),
     metrics,

@@ -297,6 +297,14 @@ export interface WsRoomsOptions {
    */
   requestTimeout?: number;
   /**
+   * Most asynchronous handlers (and listeners) one connection may have running at once. A message
+   * that arrives while as many are still running is not handled: an event is answered with
+   * `ws-rooms:error` `WS_ROOMS_TOO_MANY_PENDING`, a request with an error reply of that code
+   * (status 429). Replies to server requests are never refused.
+   * @default 64
+   */
+  maxPendingHandlers?: number;
+  /**
    * Missed-message recovery for clients that reconnect within a window (the modern client asks for
    * it; the original Iris client never does and sees no change). `false` disables it.
    * @default false

@@ -157,6 +157,7 @@ export class EndpointParts {
         close,
         onError: options.onError,
         eventNameLimits: { maxEventNameLength: options.maxEventNameLength },
+        maxPendingHandlers: options.maxPendingHandlers,
       },
     );
     this.wss = createWebSocketServer(options);

@@ -2,7 +2,13 @@ import type { InboundBudget } from '../../connection/connection-state';
 import { FloodGuard } from './flood-guard';
 
 function budget(): InboundBudget {
-  return { tokens: 0, refilledAt: 0, refusedInARow: 0, toldAt: Number.NEGATIVE_INFINITY };
+  return {
+    tokens: 0,
+    refilledAt: 0,
+    refusedInARow: 0,
+    toldAt: Number.NEGATIVE_INFINITY,
+    pendingHandlers: 0,
+  };
 }
 
 describe('FloodGuard', () => {

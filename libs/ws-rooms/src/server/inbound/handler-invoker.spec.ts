@@ -10,6 +10,7 @@ function fakeConnection() {
   const connection = {
     id: 'c-1',
     closed: false,
+    budget: { pendingHandlers: 0 },
     emit: (event: string, value: unknown) => void emitted.push([event, value]),
     emitMessage: (data: unknown) => void emitted.push(['<native>', data]),
   };

@@ -49,14 +49,16 @@ export class HandlerInvoker {
     }
     if (isPromiseLike(result)) {
       // Counted rather than tracked as a promise: one `then` per message, no extra allocations.
+      // The connection's own count is what `maxPendingHandlers` is checked against.
       this.running++;
+      connection.budget.pendingHandlers++;
       result.then(
         (value) => {
-          this.settled();
+          this.settled(connection);
           if (replies !== false) this.reply(connection, event, value, requestId);
         },
         (error: unknown) => {
-          this.settled();
+          this.settled(connection);
           this.failed(connection, event, error, requestId);
         },
       );
@@ -89,7 +91,8 @@ export class HandlerInvoker {
     if (!connection.closed) connection.emit(ReservedEvent.Reply, errorReplyPayload(id, error));
   }
 
-  private settled(): void {
+  private settled(connection: Connection): void {
+    connection.budget.pendingHandlers--;
     if (--this.running === 0 && this.idleWaiters.length > 0) {
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }

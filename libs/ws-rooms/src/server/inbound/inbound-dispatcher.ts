@@ -23,13 +23,16 @@ export interface DispatchPorts {
   readonly onError?: (error: WsRoomsError, connectionId: string) => void;
   /** The event-name rules of the codec, applied to a request envelope's inner event name too. */
   readonly eventNameLimits: EventNameLimits;
+  /** `maxPendingHandlers`: a message that finds this many of its connection's handlers running is refused. */
+  readonly maxPendingHandlers: number;
 }
 
 /**
  * Inbound messages of every connection (`docs/protocol.md`, messages): the rate limit first, then
  * the decode, then the handlers of the event, the connection's own listeners, or the reserved
  * protocol extensions (requests and replies). While a connection's hooks run, its messages are
- * held ({@link InboundHold}) except replies to server requests.
+ * held ({@link InboundHold}) except replies to server requests; a message that finds
+ * `maxPendingHandlers` asynchronous handlers of its connection still running is refused.
  */
 export class InboundDispatcher {
   private readonly holds = new InboundHold();
@@ -85,6 +88,9 @@ export class InboundDispatcher {
   private dispatch(connection: Connection, data: Buffer, isBinary: boolean): void {
     const header = this.codec.readHeader(data);
     if (header.kind === 'native') {
+      if (this.handlers.native.length === 0 && connection.nativeMessageListeners.length === 0)
+        return;
+      if (this.tooManyPending(connection, undefined)) return;
       for (const handler of this.handlers.native)
         this.invoker.invoke(connection, undefined, () => handler(connection, data, isBinary));
       for (const listener of connection.nativeMessageListeners) {
@@ -110,6 +116,7 @@ export class InboundDispatcher {
     }
     const decoded = this.codec.decodeValue(header);
     if (decoded.kind === 'malformed') return this.malformed(connection, decoded);
+    if (this.tooManyPending(connection, event)) return;
     const { value } = decoded;
     if (handlers !== undefined) {
       for (const handler of handlers)
@@ -177,6 +184,7 @@ export class InboundDispatcher {
           status: 404,
         });
       }
+      if (this.tooManyPending(connection, request.event, request.id)) return;
       // The first handler's result is the reply; further handlers of the event still run.
       handlers.forEach((handler, index) =>
         this.invoker.invoke(
@@ -195,6 +203,29 @@ export class InboundDispatcher {
       return;
     }
     this.stats.unhandledEvents++;
+  }
+
+  /**
+   * Refuses a message whose connection already has `maxPendingHandlers` asynchronous handlers
+   * running: the sender is told (an error event, or an error reply to a request) and may send it
+   * again. The socket keeps being read, so replies and pongs still arrive: a handler that awaits
+   * `connection.request()` to the same client is not starved.
+   */
+  private tooManyPending(
+    connection: Connection,
+    event: string | undefined,
+    requestId?: number,
+  ): boolean {
+    const limit = this.ports.maxPendingHandlers;
+    if (connection.budget.pendingHandlers < limit) return false;
+    const code = WsRoomsErrorCode.TooManyPending;
+    const message = `${limit} handlers of this connection are still running (maxPendingHandlers): the message was not handled`;
+    if (requestId !== undefined) {
+      this.invoker.sendReplyError(connection, requestId, { code, message, status: 429 });
+    } else {
+      this.invoker.reportError(connection, new WsRoomsError(code, message), event);
+    }
+    return true;
   }
 
   private invalidReserved(connection: Connection, event: string): void {
