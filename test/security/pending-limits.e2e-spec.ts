@@ -12,11 +12,12 @@ import {
   OnEvent,
   type OnWsConnection,
   type WsConnection,
+  WsRoomsError,
   WsRoomsGateway,
   WsRoomsModule,
   type WsRoomsOptions,
 } from 'ws-rooms';
-import { ProtocolClient, type ReceivedMessage } from '../support/protocol-client';
+import { ProtocolClient, type ReceivedMessage, withTimeout } from '../support/protocol-client';
 import { Recorder } from '../support/recorder';
 import { type RunningApp, startApp } from '../support/test-app';
 
@@ -174,6 +175,65 @@ describe('pending work per connection', () => {
       expect(other.eventsNamed(ERROR)).toEqual([]);
       gateway.gate.open();
       expect((await other.nextEvent('slow')).payload).toBe('done c');
+    });
+  });
+
+  describe('maxPendingRequests', () => {
+    it('rejects a request past the limit at once with WS_ROOMS_REQUEST_LIMIT, and accepts again after a reply', async () => {
+      const running = await start({ maxPendingRequests: 3, requestTimeout: 10_000 }, 'slow');
+      const gateway = running.app.get(SlowGateway);
+      const client = await connect(running);
+      client.emit('whoami', '');
+      const connection = await gateway.connected.waitForCount(1);
+
+      const pending = [1, 2, 3].map((n) => connection.request('ask', n));
+      const started = performance.now();
+      const refused = await connection.request('ask', 4).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(refused).toBeInstanceOf(WsRoomsError);
+      expect((refused as WsRoomsError).code).toBe('WS_ROOMS_REQUEST_LIMIT');
+
+      // Exactly three requests reached the client; answering one makes room for one more.
+      const requests = [];
+      for (let i = 0; i < 3; i++) requests.push(json(await client.nextEvent(REQUEST)));
+      expect(requests.map((r) => r.value)).toEqual([1, 2, 3]);
+      client.send(REPLY, 4, JSON.stringify({ id: requests[0].id, value: 'one' }));
+      await expect(pending[0]).resolves.toBe('one');
+      const fifth = connection.request('ask', 5);
+      expect(json(await client.nextEvent(REQUEST)).value).toBe(5);
+
+      client.ws.terminate();
+      for (const request of [...pending.slice(1), fifth]) {
+        await expect(request).rejects.toMatchObject({ code: 'WS_ROOMS_REQUEST_ABORTED' });
+      }
+    });
+
+    it('a room request counts against each recipient: one at the limit is reported in errors, the others answer', async () => {
+      const running = await start({ maxPendingRequests: 1, requestTimeout: 10_000 }, 'slow');
+      const gateway = running.app.get(SlowGateway);
+      const full = await connect(running);
+      const free = await connect(running);
+      full.emit('whoami', '');
+      const fullConnection = await gateway.connected.waitForCount(1);
+      free.emit('whoami', '');
+      const freeConnection = await gateway.connected.waitForCount(2);
+      const held = fullConnection.request('ask', 'held');
+      await full.nextEvent(REQUEST);
+
+      const all = freeConnection
+        .to(fullConnection.id)
+        .to(freeConnection.id)
+        .request('ask', 'everyone', { timeout: 5000 });
+      const asked = json(await free.nextEvent(REQUEST));
+      free.send(REPLY, 4, JSON.stringify({ id: asked.id, value: 'here' }));
+      const result = await withTimeout(all, 5000, 'room request');
+      expect(result.replies.get(freeConnection.id)).toBe('here');
+      expect(result.errors.get(fullConnection.id)?.code).toBe('WS_ROOMS_REQUEST_LIMIT');
+      full.ws.terminate();
+      await expect(held).rejects.toMatchObject({ code: 'WS_ROOMS_REQUEST_ABORTED' });
     });
   });
 

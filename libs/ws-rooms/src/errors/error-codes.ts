@@ -60,6 +60,11 @@ export const WsRoomsErrorCode = {
    * connection are still running; sent to the client, which may send it again later.
    */
   TooManyPending: 'WS_ROOMS_TOO_MANY_PENDING',
+  /**
+   * A server-to-client request refused at once because `maxPendingRequests` requests to that
+   * connection are still waiting for their replies (never sent on the wire).
+   */
+  RequestLimit: 'WS_ROOMS_REQUEST_LIMIT',
 } as const;
 
 /** One of the values of {@link WsRoomsErrorCode}. */

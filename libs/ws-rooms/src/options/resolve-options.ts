@@ -155,6 +155,7 @@ export function resolveOptions(input: string | WsRoomsOptions): ResolvedWsRoomsO
     perMessageDeflate: booleanOption(options, 'perMessageDeflate', false),
     requestTimeout: positiveInteger(options, 'requestTimeout', 10_000),
     maxPendingHandlers: positiveInteger(options, 'maxPendingHandlers', 64),
+    maxPendingRequests: positiveInteger(options, 'maxPendingRequests', 256),
     recovery: resolveRecovery(options.recovery),
     presence: resolvePresence(options.presence),
     metrics,

@@ -305,6 +305,13 @@ export interface WsRoomsOptions {
    */
   maxPendingHandlers?: number;
   /**
+   * Most server-to-client requests (`connection.request()`, and one per recipient of
+   * `to(...).request()`) waiting for a reply from one connection; one more is rejected at once with
+   * `WS_ROOMS_REQUEST_LIMIT`.
+   * @default 256
+   */
+  maxPendingRequests?: number;
+  /**
    * Missed-message recovery for clients that reconnect within a window (the modern client asks for
    * it; the original Iris client never does and sees no change). `false` disables it.
    * @default false

@@ -104,7 +104,13 @@ export class EndpointParts {
     this.limiter = new ConnectionLimiter(options.maxConnections, options.maxConnectionsPerAddress);
     const recipients = new Recipients(this.connections, this.index, options.isConnectionId);
     this.delivery = new Delivery(this.codec, recipients, store, this.stats, options.binaryMessages);
-    this.requests = new RequestManager(this.delivery, recipients, store, options.requestTimeout);
+    this.requests = new RequestManager(
+      this.delivery,
+      recipients,
+      store,
+      options.requestTimeout,
+      options.maxPendingRequests,
+    );
     const context: ExtensionContext = {
       options,
       store,

@@ -20,7 +20,9 @@ export interface RequestFraming {
 
 /**
  * Server-to-client requests (`connection.request`, `to(room).request`): numbering, timeouts, the
- * replies that come back, and what is still pending when a connection closes.
+ * replies that come back, and what is still pending when a connection closes. At most
+ * `maxPending` requests wait on one connection: a timer and two closures each, kept up to the
+ * request's timeout, whoever asks (a handler, a broadcast request, another node).
  */
 export class RequestManager {
   constructor(
@@ -28,11 +30,13 @@ export class RequestManager {
     private readonly recipients: Recipients,
     private readonly store: RoomStore,
     private readonly defaultTimeout: number,
+    private readonly maxPending: number = 256,
   ) {}
 
   /**
    * Sends a request to one connection and waits for its reply.
-   * @throws WsRoomsError (as a rejection) on timeout, closed connection or a failed reply.
+   * @throws WsRoomsError (as a rejection) on timeout, closed connection, a failed reply, or at once
+   * with `WS_ROOMS_REQUEST_LIMIT` when `maxPendingRequests` requests already wait on the connection.
    */
   request(
     connection: Connection,
@@ -46,6 +50,14 @@ export class RequestManager {
       );
     }
     const requests: OutgoingRequests = (connection.requests ??= { nextId: 1, pending: new Map() });
+    if (requests.pending.size >= this.maxPending) {
+      return Promise.reject(
+        new WsRoomsError(
+          WsRoomsErrorCode.RequestLimit,
+          `${this.maxPending} requests to this connection are still waiting for replies (maxPendingRequests)`,
+        ),
+      );
+    }
     const id = requests.nextId++;
     const frame = this.framing.frameEvent(ReservedEvent.Request, requestPayload(id, event, value));
     return new Promise((resolve, reject) => {
