@@ -1,11 +1,5 @@
-import { ReservedEvent } from '../protocol/protocol.constants';
-import {
-  ClientCodec,
-  type ClientDecodedValue,
-  type DecodeResult,
-  type ParsedEventMessage,
-} from './client-codec';
-import { WsRoomsClientError, WsRoomsClientErrorCode, WsRoomsServerError } from './client-errors';
+import type { ClientCodec } from './client-codec';
+import type { WsRoomsClientError, WsRoomsServerError } from './client-errors';
 import type {
   AnyEventArgs,
   EventArgs,
@@ -22,83 +16,34 @@ import type {
   UntypedEventMap,
   WsEventMap,
 } from './client-event-map';
-import {
-  isRequestTimeout,
-  MAX_TIMER_DELAY,
-  resolveClientOptions,
-  type ResolvedClientOptions,
-  type WsRoomsClientOptions,
-} from './client-options';
-import {
-  assertCloseArguments,
-  closeQuietly,
-  detach,
-  NORMAL_CLOSURE,
-  startAttempt,
-  type Attempt,
-} from './connection-attempt';
-import { ListenerRegistry, type Unsubscribe } from './listener-registry';
-import {
-  parsePresence,
-  PresenceView,
-  type PresenceChange,
-  type PresenceMember,
-} from './presence-view';
-import type { CloseDetails } from './reconnect-policy';
-import { ReconnectScheduler } from './reconnect-scheduler';
-import { unwrapMessage } from './recovery-envelope';
-import { RecoverySession, type RecoveryResult } from './recovery-session';
-import { OneShotTimer } from './one-shot-timer';
-import { parseReplyEnvelope, requestPayload } from './request-envelope';
-import { RequestHandlerRegistry, type RawRequestHandler } from './request-handlers';
-import { PendingRequest, RequestTracker } from './request-tracker';
-import { assertUserEventName, ReservedEventRouter } from './reserved-event-router';
-import { SendBuffer } from './send-buffer';
-import { ServerRequestResponder } from './server-request-responder';
-import { resolveSocketUrl } from './socket-url';
-import {
-  ReadyState,
-  type CloseEventLike,
-  type SocketData,
-  type WebSocketLike,
-} from './websocket-like';
+import { resolveClientOptions, type WsRoomsClientOptions } from './client-options';
+import { createClientParts } from './client-parts';
+import type { ClientPresence } from './client-presence';
+import type { ClientRequests } from './client-requests';
+import type {
+  ClientState,
+  DisconnectInfo,
+  NativeMessageData,
+  RequestOptions,
+} from './client-types';
+import { assertCloseArguments, NORMAL_CLOSURE } from './connection-attempt';
+import type { ConnectionGreeting } from './connection-greeting';
+import type { ConnectionLoop } from './connection-loop';
+import type { ErrorReporter } from './error-reporter';
+import type { EventListeners } from './event-listeners';
+import type { Unsubscribe } from './listener-registry';
+import type { Outbox } from './outbox';
+import type { PresenceChange, PresenceMember } from './presence-view';
+import type { RecoveryResult } from './recovery-session';
+import type { RawRequestHandler } from './request-handlers';
+import { assertUserEventName } from './reserved-event-router';
 
-/**
- * The lifecycle of a {@link WsRoomsClient}:
- * - `'connecting'`: the first attempt (after construction or `connect()`) is under way;
- * - `'open'`: the socket is open; `emit` writes at once;
- * - `'reconnecting'`: the connection was lost; the client waits out the backoff delay or is trying
- *   again;
- * - `'closed'`: no socket and no retry pending (before `connect()`, after `close()`, or after the
- *   client gave up).
- */
-export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed';
-
-/** What `onDisconnect` listeners learn about a lost connection. */
-export interface DisconnectInfo {
-  /** The close code; 1006 when the connection dropped without a close frame. */
-  readonly code: number;
-  /** The close reason text (often empty). */
-  readonly reason: string;
-  /** Whether the closing handshake completed (true for a deliberate `close()`). */
-  readonly wasClean: boolean;
-  /** Whether the client is going to reconnect by itself. */
-  readonly willReconnect: boolean;
-}
-
-/** A native message from the server: text for a text frame, bytes for a binary frame. */
-export type NativeMessageData = string | Uint8Array;
-
-/** Per-call options of {@link WsRoomsClient.request}. */
-export interface RequestOptions {
-  /** How long to wait for the reply, in ms, from the call. @default the `requestTimeout` option */
-  readonly timeout?: number;
-}
-
-/** What the send buffer holds: plain messages, and requests that wait to be sent. */
-type Outbound = SocketData | PendingRequest;
-
-const ABNORMAL_CLOSURE = 1006;
+export type {
+  ClientState,
+  DisconnectInfo,
+  NativeMessageData,
+  RequestOptions,
+} from './client-types';
 
 /**
  * The modern ws-rooms client, for browsers and Node: camelCase names, values decoded by their type
@@ -129,33 +74,14 @@ const ABNORMAL_CLOSURE = 1006;
  * about this client's messages arrive at {@link WsRoomsClient.onServerError}.
  */
 export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
-  private readonly options: ResolvedClientOptions;
   private readonly codec: ClientCodec;
-  private readonly reconnect: ReconnectScheduler;
-  private readonly sendBuffer: SendBuffer<Outbound>;
-  private readonly requests: RequestTracker;
-  private readonly requestHandlers = new RequestHandlerRegistry();
-  private readonly responder: ServerRequestResponder;
-  /** The recovery state; null when the `recovery` option is off. */
-  private readonly session: RecoverySession | null;
-  private readonly presenceView = new PresenceView();
-  private readonly presenceListeners = new ListenerRegistry<[PresenceChange]>();
-  private readonly recoveryListeners = new ListenerRegistry<[RecoveryResult]>();
-  private readonly reserved = new ReservedEventRouter();
-  private readonly eventHandlers = new Map<string, ListenerRegistry<[unknown]>>();
-  private readonly anyListeners = new ListenerRegistry<[string, unknown]>();
-  private readonly messageListeners = new ListenerRegistry<[NativeMessageData]>();
-  private readonly connectListeners = new ListenerRegistry<[]>();
-  private readonly disconnectListeners = new ListenerRegistry<[DisconnectInfo]>();
-  private readonly stateListeners = new ListenerRegistry<[ClientState, ClientState]>();
-  private readonly errorListeners = new ListenerRegistry<[WsRoomsClientError]>();
-  private readonly serverErrorListeners = new ListenerRegistry<[WsRoomsServerError]>();
-  private readonly reportListenerError = (error: unknown): void => this.listenerFailed(error);
-
-  private currentState: ClientState = 'closed';
-  private attempt: Attempt | null = null;
-  /** With recovery: bounds the wait for the server's session after the socket opened. */
-  private readonly sessionTimer: OneShotTimer;
+  private readonly errors: ErrorReporter;
+  private readonly events: EventListeners;
+  private readonly presenceFeed: ClientPresence;
+  private readonly outbox: Outbox;
+  private readonly requests: ClientRequests;
+  private readonly greeting: ConnectionGreeting;
+  private readonly loop: ConnectionLoop;
 
   /**
    * @param url the server endpoint: `ws(s)://…`, `http(s)://…`, a path such as `/chat` (browsers),
@@ -163,40 +89,27 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
    * @throws WsRoomsClientError `WS_ROOMS_CLIENT_INVALID_OPTION` for an invalid option;
    *   `WS_ROOMS_CLIENT_NO_WEBSOCKET` when no WebSocket implementation is available.
    */
-  constructor(
-    private readonly url: string | (() => string),
-    options: WsRoomsClientOptions = {},
-  ) {
-    this.options = resolveClientOptions(options);
-    this.codec = new ClientCodec(this.options.prefix, this.options.limits);
-    this.responder = new ServerRequestResponder(this.requestHandlers, this.codec);
-    this.sessionTimer = new OneShotTimer(this.options.timers);
-    this.reconnect = new ReconnectScheduler(this.options.reconnect, this.options.timers, (error) =>
-      this.listenerFailed(error),
-    );
-    this.sendBuffer = new SendBuffer(this.options.sendBufferSize, this.options.sendBufferPolicy);
-    this.requests = new RequestTracker(this.options.timers, (expired) =>
-      this.sendBuffer.remove(expired),
-    );
-    this.session = this.options.recovery ? new RecoverySession() : null;
-    this.reserved.register(ReservedEvent.Error, (value) => this.receiveServerError(value));
-    this.reserved.register(ReservedEvent.Reply, (value) => this.receiveReply(value));
-    this.reserved.register(ReservedEvent.Request, (value) => this.receiveRequest(value));
-    this.reserved.register(ReservedEvent.Presence, (value) => this.receivePresence(value));
-    if (this.session !== null) {
-      this.reserved.register(ReservedEvent.Session, (value) => this.receiveSession(value));
-    }
-    if (this.options.autoConnect) this.connect();
+  constructor(url: string | (() => string), options: WsRoomsClientOptions = {}) {
+    const parts = createClientParts(url, resolveClientOptions(options));
+    this.codec = parts.codec;
+    this.errors = parts.errors;
+    this.events = parts.events;
+    this.presenceFeed = parts.presence;
+    this.outbox = parts.outbox;
+    this.requests = parts.requests;
+    this.greeting = parts.greeting;
+    this.loop = parts.loop;
+    if (parts.autoConnect) this.connect();
   }
 
   /** The current {@link ClientState}. */
   get state(): ClientState {
-    return this.currentState;
+    return this.loop.state;
   }
 
   /** How many messages (requests included) wait in the send buffer for the connection to open. */
   get bufferedCount(): number {
-    return this.sendBuffer.size;
+    return this.outbox.size;
   }
 
   /**
@@ -208,7 +121,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
    * recovery, and against a server without recovery.
    */
   get id(): string | undefined {
-    return this.session?.id;
+    return this.greeting.id;
   }
 
   /**
@@ -217,7 +130,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
    * empty for a room the client is not in or that does not track presence.
    */
   presence(room: string): PresenceMember[] {
-    return this.presenceView.members(room);
+    return this.presenceFeed.view.members(room);
   }
 
   /**
@@ -226,15 +139,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
    * starts over with a fresh backoff schedule.
    */
   connect(): void {
-    if (this.attempt !== null) return;
-    if (this.currentState === 'reconnecting') {
-      this.reconnect.cancelRetry();
-      this.openSocket();
-      return;
-    }
-    this.reconnect.restart();
-    this.setState('connecting');
-    this.openSocket();
+    this.loop.connect();
   }
 
   /**
@@ -250,25 +155,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
    */
   close(code: number = NORMAL_CLOSURE, reason = ''): void {
     assertCloseArguments(code, reason);
-    this.reconnect.stop();
-    this.sessionTimer.clear();
-    const attempt = this.attempt;
-    this.attempt = null;
-    if (attempt !== null) {
-      detach(attempt.socket);
-      closeQuietly(attempt.socket, code, reason);
-    }
-    // A deliberate close ends the session on the server too: there is nothing left to resume.
-    this.session?.reset();
-    this.setState('closed');
-    if (attempt?.announced) {
-      this.disconnectListeners.emit(this.reportListenerError, {
-        code,
-        reason,
-        wasClean: true,
-        willReconnect: false,
-      });
-    }
+    this.loop.close(code, reason);
   }
 
   /**
@@ -282,12 +169,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
     handler: EventHandler<ToClientEvents<Events>[K]>,
   ): Unsubscribe {
     assertUserEventName(event);
-    let handlers = this.eventHandlers.get(event);
-    if (handlers === undefined) {
-      handlers = new ListenerRegistry<[unknown]>();
-      this.eventHandlers.set(event, handlers);
-    }
-    return handlers.add(handler as EventHandler<unknown>);
+    return this.events.on(event, handler as EventHandler<unknown>);
   }
 
   /**
@@ -314,11 +196,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
     event: K,
     handler?: EventHandler<ToClientEvents<Events>[K]>,
   ): void {
-    const handlers = this.eventHandlers.get(event);
-    if (handlers === undefined) return;
-    if (handler === undefined) handlers.clear();
-    else handlers.remove(handler as EventHandler<unknown>);
-    if (handlers.size === 0) this.eventHandlers.delete(event);
+    this.events.off(event, handler as EventHandler<unknown> | undefined);
   }
 
   /**
@@ -329,7 +207,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
    * @returns a function that removes this listener.
    */
   onAny(listener: (...args: AnyEventArgs<ToClientEvents<Events>>) => void): Unsubscribe {
-    return this.anyListeners.add(listener as (event: string, value: unknown) => void);
+    return this.events.any.add(listener as (event: string, value: unknown) => void);
   }
 
   /**
@@ -346,7 +224,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
     ...args: EventArgs<ToServerEvents<Events>[K]>
   ): void {
     assertUserEventName(event);
-    this.send(this.codec.encode(event, args[0]));
+    this.outbox.send(this.codec.encode(event, args[0]));
   }
 
   /**
@@ -355,7 +233,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
    * @throws WsRoomsClientError `WS_ROOMS_CLIENT_BUFFER_FULL` as for `emit`.
    */
   emitMessage(data: string | Uint8Array): void {
-    this.send(data);
+    this.outbox.send(data);
   }
 
   /**
@@ -386,43 +264,10 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
     ...args: RequestArgs<RequestsToServer<Events>, K, RequestOptions>
   ): Promise<RequestReply<RequestsToServer<Events>, K>> {
     const [value, options = {}] = args as [unknown, RequestOptions | undefined];
-    let request: PendingRequest;
-    let timeout: number;
-    try {
-      request = this.createRequest(event, value);
-      timeout = options.timeout ?? this.options.requestTimeout;
-      if (!isRequestTimeout(timeout)) {
-        throw new WsRoomsClientError(
-          WsRoomsClientErrorCode.InvalidArgument,
-          `Invalid request timeout ${String(timeout)}: use a number > 0 and <= ${MAX_TIMER_DELAY}`,
-          { event },
-        );
-      }
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (this.currentState === 'closed') {
-      return Promise.reject(
-        new WsRoomsClientError(
-          WsRoomsClientErrorCode.NotConnected,
-          `request "${event}": the client is closed (call connect() first)`,
-          { event },
-        ),
-      );
-    }
-    const reply = this.requests.start(request, timeout);
-    const attempt = this.openAttempt();
-    if (attempt !== null) {
-      this.requests.sent(request, attempt);
-      attempt.socket.send(request.data);
-    } else {
-      try {
-        this.buffer(request);
-      } catch (error) {
-        this.requests.fail(request, error as Error);
-      }
-    }
-    return reply as Promise<RequestReply<RequestsToServer<Events>, K>>;
+    const closed = this.loop.state === 'closed';
+    return this.requests.request(event, value, options, closed) as Promise<
+      RequestReply<RequestsToServer<Events>, K>
+    >;
   }
 
   /**
@@ -444,8 +289,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
       RequestReply<RequestsToClient<Events>, K>
     >,
   ): Unsubscribe {
-    assertUserEventName(event);
-    return this.requestHandlers.set(event, handler as RawRequestHandler);
+    return this.requests.onRequest(event, handler as RawRequestHandler);
   }
 
   /**
@@ -457,7 +301,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
    * change can arrive before the list that includes it) is applied once and reported once.
    */
   onPresence(listener: (change: PresenceChange) => void): Unsubscribe {
-    return this.presenceListeners.add(listener);
+    return this.presenceFeed.listeners.add(listener);
   }
 
   /**
@@ -475,7 +319,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
    * Only room broadcasts are recovered, not messages sent with `connection.emit`.
    */
   onRecovery(listener: (result: RecoveryResult) => void): Unsubscribe {
-    return this.recoveryListeners.add(listener);
+    return this.greeting.recoveryListeners.add(listener);
   }
 
   /**
@@ -483,7 +327,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
    * binary frames (e.g. under the server's `binaryMessages`) as `Uint8Array`.
    */
   onMessage(listener: (data: NativeMessageData) => void): Unsubscribe {
-    return this.messageListeners.add(listener);
+    return this.events.native.add(listener);
   }
 
   /**
@@ -495,7 +339,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
    * (when `recovered` is false): a recovered connection already has its rooms back.
    */
   onConnect(listener: () => void): Unsubscribe {
-    return this.connectListeners.add(listener);
+    return this.loop.connectListeners.add(listener);
   }
 
   /**
@@ -504,12 +348,12 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
    * before opening do not fire it; watch `onStateChange` and `onError` for those.
    */
   onDisconnect(listener: (info: DisconnectInfo) => void): Unsubscribe {
-    return this.disconnectListeners.add(listener);
+    return this.loop.disconnectListeners.add(listener);
   }
 
   /** Listens to state changes; called with the new and the previous state. */
   onStateChange(listener: (state: ClientState, previous: ClientState) => void): Unsubscribe {
-    return this.stateListeners.add(listener);
+    return this.loop.stateListeners.add(listener);
   }
 
   /**
@@ -520,7 +364,7 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
    * errors are dropped.
    */
   onError(listener: (error: WsRoomsClientError) => void): Unsubscribe {
-    return this.errorListeners.add(listener);
+    return this.errors.errors.add(listener);
   }
 
   /**
@@ -529,372 +373,6 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
    * stays open.
    */
   onServerError(listener: (error: WsRoomsServerError) => void): Unsubscribe {
-    return this.serverErrorListeners.add(listener);
-  }
-
-  private openSocket(): void {
-    let socket: WebSocketLike;
-    try {
-      const given = resolveSocketUrl(typeof this.url === 'function' ? this.url() : this.url);
-      const url = this.session === null ? given : this.session.decorate(given);
-      const { WebSocket: Implementation, protocols } = this.options;
-      socket =
-        protocols === undefined ? new Implementation(url) : new Implementation(url, protocols);
-    } catch (error) {
-      // A malformed URL or a refused protocol list: every retry would throw the same way.
-      this.setState('closed');
-      this.reportError(
-        new WsRoomsClientError(
-          WsRoomsClientErrorCode.ConnectFailed,
-          `Cannot open a WebSocket: ${(error as Error)?.message ?? String(error)}`,
-          { cause: error },
-        ),
-      );
-      return;
-    }
-    const attempt: Attempt = startAttempt(socket, {
-      open: () => this.handleOpen(attempt),
-      message: (data) => this.handleMessage(attempt, data),
-      close: (event) => this.handleClose(attempt, event),
-    });
-    this.attempt = attempt;
-  }
-
-  private handleOpen(attempt: Attempt): void {
-    if (attempt !== this.attempt) return;
-    attempt.opened = true;
-    this.reconnect.opened();
-    if (this.session === null) {
-      this.announce(attempt);
-      return;
-    }
-    // The id, and whether the rooms are back, come with the session: the first message of a server
-    // with recovery on. Until then the connection is not ready and sends go to the buffer.
-    this.sessionTimer.start(this.options.sessionTimeout, () => this.noSession(attempt));
-  }
-
-  /**
-   * The connection is ready: the client is `'open'`, `onConnect` listeners run, then `then` (the
-   * recovery listeners), then the messages buffered meanwhile go out, after what those sent.
-   */
-  private announce(attempt: Attempt, then?: () => void): void {
-    this.sessionTimer.clear();
-    this.setState('open');
-    // A state listener may have closed the client already; then there is no connection to announce.
-    if (attempt !== this.attempt) return;
-    attempt.announced = true;
-    this.connectListeners.emit(this.reportListenerError);
-    then?.();
-    this.flush(attempt);
-  }
-
-  /** A server that answered recovery with no session (its recovery is off): ready without one. */
-  private noSession(attempt: Attempt): void {
-    if (attempt !== this.attempt || attempt.announced) return;
-    this.announce(attempt);
-    this.reportError(
-      new WsRoomsClientError(
-        WsRoomsClientErrorCode.NoSession,
-        'The server opened the connection without a recovery session (is its recovery option ' +
-          'on?): connected without an id and without recovery',
-      ),
-    );
-  }
-
-  private handleMessage(attempt: Attempt, data: unknown): void {
-    if (attempt !== this.attempt) return;
-    const parsed = this.codec.parse(data);
-    // With recovery the session comes first: any other message means that none is coming.
-    if (
-      !attempt.announced &&
-      !(parsed.kind === 'event' && parsed.event === ReservedEvent.Session)
-    ) {
-      this.noSession(attempt);
-      if (attempt !== this.attempt) return;
-    }
-    if (parsed.kind === 'event' && parsed.event === ReservedEvent.Message) {
-      this.receiveWrapped(parsed);
-      return;
-    }
-    this.dispatch(parsed.kind === 'event' ? this.codec.convert(parsed) : parsed);
-  }
-
-  /**
-   * A room broadcast wrapped for recovery: cut at byte level, delivered once per offset, then
-   * dispatched as the message it wraps (a wrapped `ws-rooms:m` inside has no hook and is dropped).
-   */
-  private receiveWrapped(parsed: ParsedEventMessage): void {
-    const wrapped = unwrapMessage(parsed.payload);
-    if (wrapped === undefined) {
-      this.reportError(
-        new WsRoomsClientError(
-          WsRoomsClientErrorCode.MalformedMessage,
-          `"${ReservedEvent.Message}" payload is not <offset>;<message>`,
-          { event: ReservedEvent.Message },
-        ),
-      );
-      return;
-    }
-    if (this.session !== null && !this.session.accept(wrapped.offset)) return;
-    this.dispatch(this.codec.decode(wrapped.message));
-  }
-
-  private dispatch(message: DecodeResult): void {
-    switch (message.kind) {
-      case 'native':
-        this.messageListeners.emit(this.reportListenerError, message.data);
-        return;
-      case 'malformed':
-        this.reportError(message.error);
-        return;
-      case 'event':
-        if (ReservedEventRouter.isReserved(message.event)) {
-          this.reserved.route(message.event, message.value);
-          return;
-        }
-        this.eventHandlers.get(message.event)?.emit(this.reportListenerError, message.value);
-        this.anyListeners.emit(this.reportListenerError, message.event, message.value);
-        return;
-    }
-  }
-
-  private handleClose(attempt: Attempt, event: CloseEventLike): void {
-    if (attempt !== this.attempt) return;
-    this.attempt = null;
-    detach(attempt.socket);
-    this.sessionTimer.clear();
-    this.requests.abortCarried(
-      attempt,
-      new WsRoomsClientError(
-        WsRoomsClientErrorCode.RequestAborted,
-        'The connection closed before the reply',
-      ),
-    );
-    // Without recovery a new connection has no rooms; with it, the view waits for the session.
-    if (this.session === null && attempt.opened) this.forgetPresence();
-    const details: CloseDetails = {
-      code: typeof event.code === 'number' ? event.code : ABNORMAL_CLOSURE,
-      reason: typeof event.reason === 'string' ? event.reason : '',
-      wasClean: event.wasClean === true,
-      opened: attempt.opened,
-      handshakeStatus: attempt.handshakeStatus,
-    };
-    const decision = this.reconnect.decide(details);
-    if (decision.reconnect) {
-      // The retry is scheduled before listeners hear of the state, so that a listener calling
-      // close() or connect() finds it and cancels or replaces it.
-      this.reconnect.schedule(details, () => this.openSocket());
-      this.setState('reconnecting');
-    } else {
-      this.setState('closed');
-    }
-    if (attempt.announced) {
-      this.disconnectListeners.emit(this.reportListenerError, {
-        code: details.code,
-        reason: details.reason,
-        wasClean: details.wasClean,
-        // A state listener may already have called close() or connect(): report what will happen.
-        willReconnect: this.currentState !== 'closed',
-      });
-    }
-    if (decision.error !== undefined) this.reportError(decision.error);
-  }
-
-  private send(data: SocketData): void {
-    const attempt = this.openAttempt();
-    if (attempt !== null) attempt.socket.send(data);
-    else this.buffer(data);
-  }
-
-  /** The current attempt when it is ready and its socket open (a message can go out now). */
-  private openAttempt(): Attempt | null {
-    const attempt = this.attempt;
-    return attempt !== null && attempt.announced && attempt.socket.readyState === ReadyState.Open
-      ? attempt
-      : null;
-  }
-
-  /**
-   * Keeps a message for the next open socket.
-   * @throws WsRoomsClientError `WS_ROOMS_CLIENT_BUFFER_FULL` under the `'reject'` policy.
-   */
-  private buffer(item: Outbound): void {
-    const dropped = this.sendBuffer.push(item);
-    if (dropped === undefined) return;
-    const error = new WsRoomsClientError(
-      WsRoomsClientErrorCode.MessageDropped,
-      `The send buffer is full (${this.sendBuffer.capacity} messages): the oldest message was dropped`,
-    );
-    if (dropped instanceof PendingRequest) this.requests.fail(dropped, error);
-    this.reportError(error);
-  }
-
-  /** Sends the buffered messages in order, for as long as this attempt's socket stays open. */
-  private flush(attempt: Attempt): void {
-    while (
-      this.sendBuffer.size > 0 &&
-      this.attempt === attempt &&
-      attempt.socket.readyState === ReadyState.Open
-    ) {
-      const item = this.sendBuffer.shift() as Outbound;
-      if (!(item instanceof PendingRequest)) {
-        attempt.socket.send(item);
-      } else if (this.requests.isPending(item)) {
-        this.requests.sent(item, attempt);
-        attempt.socket.send(item.data);
-      }
-    }
-  }
-
-  /**
-   * Builds a request without sending it.
-   * @throws WsRoomsClientError for an invalid name or a value JSON cannot encode.
-   */
-  private createRequest(event: string, value: unknown): PendingRequest {
-    assertUserEventName(event);
-    const id = this.requests.nextId();
-    let data: SocketData;
-    try {
-      data = this.codec.encode(ReservedEvent.Request, requestPayload(id, event, value));
-    } catch (error) {
-      throw new WsRoomsClientError(
-        WsRoomsClientErrorCode.InvalidPayload,
-        `request "${event}": value cannot be encoded as JSON (${(error as Error)?.message})`,
-        { cause: error, event },
-      );
-    }
-    return new PendingRequest(id, event, data);
-  }
-
-  private receiveReply(value: ClientDecodedValue): void {
-    const reply = parseReplyEnvelope(value);
-    if (reply === undefined) {
-      this.invalidReserved(ReservedEvent.Reply, 'a reply envelope { id, value | bytes | error }');
-      return;
-    }
-    // A reply nobody waits for came too late (after the timeout): ignored on purpose.
-    this.requests.settle(reply);
-  }
-
-  /** A server-to-client request: answered on the connection it came from, if still open then. */
-  private receiveRequest(value: ClientDecodedValue): void {
-    const attempt = this.attempt as Attempt;
-    const answered = this.responder.respond(value, (data) => {
-      if (attempt === this.attempt && attempt.socket.readyState === ReadyState.Open) {
-        attempt.socket.send(data);
-      }
-    });
-    if (!answered) {
-      this.invalidReserved(
-        ReservedEvent.Request,
-        'a request envelope { id, event, value | bytes }',
-      );
-    }
-  }
-
-  /** The server's session: the connection is ready once it is applied (see `announce`). */
-  private receiveSession(value: ClientDecodedValue): void {
-    const attempt = this.attempt as Attempt;
-    const result = (this.session as RecoverySession).apply(value);
-    if (result === undefined) {
-      // A session came, unreadable: the connection still works, without what it would have said.
-      if (!attempt.announced) this.announce(attempt);
-      this.invalidReserved(ReservedEvent.Session, '{ id, token, offset, recovered }');
-      return;
-    }
-    if (!result.recovered) this.forgetPresence();
-    const tell = () => this.recoveryListeners.emit(this.reportListenerError, result);
-    if (attempt.announced) tell();
-    else this.announce(attempt, tell);
-  }
-
-  private receivePresence(value: ClientDecodedValue): void {
-    const parsed = parsePresence(value);
-    if (parsed === undefined) {
-      this.invalidReserved(ReservedEvent.Presence, '{ room, joined | left | members, version? }');
-      return;
-    }
-    // A change the view already has (it came from another node after a newer list): not news.
-    const change = this.presenceView.applyChange(parsed);
-    if (change !== undefined) this.presenceListeners.emit(this.reportListenerError, change);
-  }
-
-  /** Empties the presence view, telling listeners each room is gone (an empty `members` list). */
-  private forgetPresence(): void {
-    for (const room of this.presenceView.clear()) {
-      this.presenceListeners.emit(this.reportListenerError, { type: 'members', room, members: [] });
-    }
-  }
-
-  private invalidReserved(event: string, expected: string): void {
-    this.reportError(
-      new WsRoomsClientError(
-        WsRoomsClientErrorCode.InvalidPayload,
-        `"${event}" payload is not ${expected}`,
-        { event },
-      ),
-    );
-  }
-
-  private receiveServerError(value: ClientDecodedValue): void {
-    const error = WsRoomsServerError.fromWire(value);
-    if (error === undefined) {
-      this.reportError(
-        new WsRoomsClientError(
-          WsRoomsClientErrorCode.InvalidPayload,
-          `"${ReservedEvent.Error}" payload is not { code, message }`,
-          { event: ReservedEvent.Error },
-        ),
-      );
-      return;
-    }
-    this.serverErrorListeners.emit(this.reportListenerError, error);
-  }
-
-  private setState(state: ClientState): void {
-    const previous = this.currentState;
-    if (previous === state) return;
-    this.currentState = state;
-    if (state === 'closed') {
-      // Before the listeners, so that a listener calling connect() and then request() is unaffected.
-      this.abortAllRequests();
-      this.forgetPresence();
-    }
-    this.stateListeners.emit(this.reportListenerError, state, previous);
-  }
-
-  /** The client stopped (closed or gave up): no buffered or in-flight request can complete. */
-  private abortAllRequests(): void {
-    if (this.requests.size === 0) return;
-    const error = new WsRoomsClientError(
-      WsRoomsClientErrorCode.RequestAborted,
-      'The client closed before the reply (it is not reconnecting)',
-    );
-    for (const buffered of this.requests.abortAll(error)) this.sendBuffer.remove(buffered);
-  }
-
-  private reportError(error: WsRoomsClientError): void {
-    this.errorListeners.emit((thrown) => this.rethrowAsync(thrown), error);
-  }
-
-  private listenerFailed(error: unknown): void {
-    if (this.errorListeners.size === 0) {
-      this.rethrowAsync(error);
-      return;
-    }
-    this.reportError(
-      new WsRoomsClientError(
-        WsRoomsClientErrorCode.HandlerError,
-        `A listener threw: ${(error as Error)?.message ?? String(error)}`,
-        { cause: error },
-      ),
-    );
-  }
-
-  /** Surfaces an application bug as an uncaught exception, outside the socket callback that met it. */
-  private rethrowAsync(error: unknown): void {
-    this.options.timers.setTimeout(() => {
-      throw error;
-    }, 0);
+    return this.errors.serverErrors.add(listener);
   }
 }
