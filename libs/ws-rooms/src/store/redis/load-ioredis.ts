@@ -1,4 +1,5 @@
 import type { RedisClient, RedisConnectionOptions } from './redis-client';
+import type { ClusterConstructor } from './sharded-client';
 import { RedisRoomStoreErrorCode, RedisRoomStoreError } from './redis-room-store.error';
 
 /** The ioredis client constructor, as `new Redis(url, options)`. */
@@ -31,4 +32,29 @@ export function loadIoredis(): RedisConstructor {
     );
   }
   return constructor;
+}
+
+/**
+ * Loads ioredis' `Cluster` class, for a store given `cluster` (lazily, as {@link loadIoredis}).
+ * @throws RedisRoomStoreError `WS_ROOMS_REDIS_MISSING_DEPENDENCY`
+ */
+export function loadIoredisCluster(): ClusterConstructor {
+  let loaded: { Cluster?: ClusterConstructor };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded = require('ioredis') as typeof loaded;
+  } catch (error) {
+    throw new RedisRoomStoreError(
+      RedisRoomStoreErrorCode.MissingDependency,
+      'ws-rooms: RedisRoomStore({ cluster }) needs the "ioredis" package (npm install ioredis@5)',
+      { cause: error },
+    );
+  }
+  if (typeof loaded.Cluster !== 'function') {
+    throw new RedisRoomStoreError(
+      RedisRoomStoreErrorCode.MissingDependency,
+      'ws-rooms: the installed "ioredis" does not export a Cluster class; RedisRoomStore needs ioredis 5',
+    );
+  }
+  return loaded.Cluster;
 }

@@ -37,11 +37,14 @@ export class RedisConnections {
     private readonly options: ResolvedRedisRoomStoreOptions,
     RedisClass: RedisConstructor | null,
     events: ConnectionEvents,
+    /** Opens the connection to a Redis Cluster (`cluster` option): one object, publisher and subscriber. */
+    openCluster?: () => RedisClient,
   ) {
     const { url, client, redisOptions, keyPrefix, nodeId } = options;
     // Nothing queues while Redis is away: what cannot be sent now is dropped and counted.
     this.pub =
       client ??
+      openCluster?.() ??
       new RedisClass!(url!, {
         ...redisOptions,
         lazyConnect: true,
@@ -98,7 +101,13 @@ export class RedisConnections {
       );
     } catch {
       const { url, connectTimeout } = this.options;
-      const where = url !== undefined ? redactUrl(url) : 'the given client';
+      const { cluster } = this.options;
+      const where =
+        url !== undefined
+          ? redactUrl(url)
+          : cluster !== undefined
+            ? `the cluster of ${cluster.nodes.map((node) => `${node.host}:${node.port}`).join(', ')}`
+            : 'the given client';
       const why =
         lastError === undefined
           ? ''

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { keySlot } from './cluster-slot';
 import { RedisKeys } from './redis-keys';
 
 describe('RedisKeys', () => {
@@ -62,5 +63,45 @@ describe('RedisKeys', () => {
         },
       ),
     );
+  });
+
+  describe('on a Redis Cluster', () => {
+    const keys = new RedisKeys('app', true);
+
+    it('puts the variable part and its word in a hash tag', () => {
+      expect(keys.all).toBe('app:{all}');
+      expect(keys.allShard(3)).toBe('app:{all:3}');
+      expect(keys.requests).toBe('app:{req}');
+      expect(keys.nodes).toBe('app:{nodes}');
+      expect(keys.room('lobby')).toBe('app:{room:lobby}');
+      expect(keys.connection('AbC')).toBe('app:{conn:AbC}');
+      expect(keys.replies('n1')).toBe('app:{res:n1}');
+      expect(keys.presence('lobby')).toBe('app:{presence:lobby}');
+      expect(keys.presenceVersion('lobby')).toBe('app:{presence:lobby}:version');
+      expect(keys.session('t')).toBe('app:{session:t}');
+    });
+
+    it("keeps what one script touches in one slot: a room's presence, the heartbeats and the node set", () => {
+      fc.assert(
+        fc.property(fc.string({ maxLength: 40 }), (name) => {
+          expect(keySlot(keys.presenceVersion(name))).toBe(keySlot(keys.presence(name)));
+          expect(keySlot(keys.node(name))).toBe(keySlot(keys.nodes));
+          expect(keySlot(keys.presenceRooms(name))).toBe(keySlot(keys.nodes));
+        }),
+      );
+    });
+
+    it('spreads rooms over the slots', () => {
+      const slots = new Set(Array.from({ length: 100 }, (_, i) => keySlot(keys.room(`room-${i}`))));
+      expect(slots.size).toBeGreaterThan(90);
+    });
+
+    it('never spells a room and a connection alike', () => {
+      fc.assert(
+        fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (room, id) => {
+          expect(keys.room(room)).not.toBe(keys.connection(id));
+        }),
+      );
+    });
   });
 });

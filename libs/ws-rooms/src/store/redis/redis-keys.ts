@@ -5,6 +5,11 @@
  * of one kind only (a room, a connection id, a node id, a token). Two names of different kinds can
  * therefore never be spelled alike, whatever a room is called: a room named like a connection id
  * has its own channel, which the connection does not listen to.
+ *
+ * On a Redis Cluster (`cluster` true) the variable part, with its word, is a hash tag
+ * (`<keyPrefix>:{room:<name>}`): every key and channel of one room (its channel, its presence hash
+ * and version) is in one slot, so a script touching them runs on one shard, and rooms spread over
+ * the shards. The heartbeats and the node set share the tag `{nodes}`: liveness is read in one slot.
  */
 export class RedisKeys {
   /** Broadcasts to every connection, or to several rooms at once: every node subscribes. */
@@ -19,57 +24,62 @@ export class RedisKeys {
   readonly log: string;
   /** Recovery: the counter that numbers logged broadcasts. */
   readonly logOffset: string;
-  /** Presence: the hash of a room's members is this prefix plus the room name. */
+  /** Presence: the hash of a room's members is this prefix plus the room name (standalone only). */
   readonly presencePrefix: string;
-  /** Presence: the version counter of a room is this prefix plus the room name. */
+  /** Presence: the version counter of a room is this prefix plus the room name (standalone only). */
   readonly presenceVersionPrefix: string;
-  private readonly roomPrefix: string;
-  private readonly connectionPrefix: string;
-  private readonly replyPrefix: string;
-  private readonly nodePrefix: string;
-  private readonly presenceNodePrefix: string;
-  private readonly sessionPrefix: string;
+  private readonly name: (word: string, variable: string) => string;
 
-  constructor(readonly keyPrefix: string) {
-    this.all = `${keyPrefix}:all`;
-    this.requests = `${keyPrefix}:req`;
-    this.nodes = `${keyPrefix}:nodes`;
-    this.roomPrefix = `${keyPrefix}:room:`;
-    this.connectionPrefix = `${keyPrefix}:conn:`;
-    this.replyPrefix = `${keyPrefix}:res:`;
-    this.nodePrefix = `${keyPrefix}:node:`;
-    this.logged = `${keyPrefix}:logged`;
-    this.log = `${keyPrefix}:log`;
-    this.logOffset = `${keyPrefix}:log-offset`;
+  /**
+   * @param keyPrefix the namespace
+   * @param cluster true for the layout of a Redis Cluster (hash tags), false for standalone Redis
+   */
+  constructor(
+    readonly keyPrefix: string,
+    readonly cluster = false,
+  ) {
+    this.name = cluster
+      ? (word, variable) => `${keyPrefix}:{${word}:${variable}}`
+      : (word, variable) => `${keyPrefix}:${word}:${variable}`;
+    const fixed = (word: string) => (cluster ? `${keyPrefix}:{${word}}` : `${keyPrefix}:${word}`);
+    this.all = fixed('all');
+    this.requests = fixed('req');
+    this.nodes = fixed('nodes');
+    this.logged = fixed('logged');
+    this.log = fixed('log');
+    this.logOffset = fixed('log-offset');
     this.presencePrefix = `${keyPrefix}:presence:`;
     this.presenceVersionPrefix = `${keyPrefix}:presence-version:`;
-    this.presenceNodePrefix = `${keyPrefix}:presence-rooms:`;
-    this.sessionPrefix = `${keyPrefix}:session:`;
   }
 
   /** Presence: the hash of a room's members (field: connection id). */
   presence(room: string): string {
-    return this.presencePrefix + room;
+    return this.name('presence', room);
   }
 
-  /** Presence: the room's version counter. */
+  /** Presence: the room's version counter (in the room's slot on a cluster). */
   presenceVersion(room: string): string {
-    return this.presenceVersionPrefix + room;
+    return this.cluster
+      ? `${this.name('presence', room)}:version`
+      : this.name('presence-version', room);
   }
 
   /** Presence: the set of rooms in which a node recorded members (read when the node dies). */
   presenceRooms(nodeId: string): string {
-    return this.presenceNodePrefix + nodeId;
+    // On a cluster, in the node set's slot: the script that forgets a dead node reads both.
+    return this.cluster
+      ? `${this.nodes}:presence-rooms:${nodeId}`
+      : this.name('presence-rooms', nodeId);
   }
 
   /** Recovery: a suspended session (a string with a TTL). */
   session(token: string): string {
-    return this.sessionPrefix + token;
+    return this.name('session', token);
   }
 
   /** The channel of one room: only nodes with a local member of it subscribe. */
   room(name: string): string {
-    return this.roomPrefix + name;
+    return this.name('room', name);
   }
 
   /**
@@ -77,16 +87,24 @@ export class RedisKeys {
    * takeover). Only the node that holds the connection subscribes.
    */
   connection(connectionId: string): string {
-    return this.connectionPrefix + connectionId;
+    return this.name('conn', connectionId);
   }
 
   /** The channel on which a node receives the answers to its own requests. */
   replies(nodeId: string): string {
-    return this.replyPrefix + nodeId;
+    return this.name('res', nodeId);
   }
 
-  /** The heartbeat key of a node (a string with a TTL). */
+  /** The heartbeat key of a node (a string with a TTL; in the node set's slot on a cluster). */
   node(nodeId: string): string {
-    return this.nodePrefix + nodeId;
+    return this.cluster ? `${this.nodes}:node:${nodeId}` : this.name('node', nodeId);
+  }
+
+  /**
+   * Cluster only: the `index`-th shard channel of {@link all}. A node-wide broadcast goes to one of
+   * them with its body and to the others as a fence, one per shard (see `sharded-order.ts`).
+   */
+  allShard(index: number): string {
+    return this.name('all', String(index));
   }
 }

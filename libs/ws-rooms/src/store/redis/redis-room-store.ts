@@ -13,7 +13,7 @@ import type {
   RoomStore,
 } from '../room-store.interface';
 import { bounded } from './bounded';
-import { loadIoredis, type RedisConstructor } from './load-ioredis';
+import { loadIoredis, loadIoredisCluster, type RedisConstructor } from './load-ioredis';
 import { ClusterQueries } from './redis-cluster-queries';
 import { RedisConnections } from './redis-connections';
 import { FailureLog } from './redis-failure-log';
@@ -33,6 +33,7 @@ import { RoomSubscriptions } from './redis-room-subscriptions';
 import type { RedisStoreContext } from './redis-store-context';
 import { type RedisRoomStoreOptions, resolveRedisStoreOptions } from './redis-store-options';
 import { DEFAULT_WIRE_LIMITS } from './redis-wire-limits';
+import { type ClusterConstructor, ShardedClient } from './sharded-client';
 
 type State = 'new' | 'starting' | 'running' | 'closed';
 
@@ -59,6 +60,7 @@ export class RedisRoomStore implements RoomStore {
   readonly stats: RedisRoomStoreStats = createRedisStoreStats();
   private readonly context: RedisStoreContext;
   private readonly RedisClass: RedisConstructor | null;
+  private readonly ClusterClass: ClusterConstructor | null;
   private readonly budget: PublishBudget;
   private readonly subscriptions: RoomSubscriptions;
   private readonly replies: RedisReplies;
@@ -88,7 +90,7 @@ export class RedisRoomStore implements RoomStore {
     this.nodeId = resolved.nodeId;
     this.context = {
       nodeId: this.nodeId,
-      keys: new RedisKeys(resolved.keyPrefix),
+      keys: new RedisKeys(resolved.keyPrefix, resolved.cluster !== undefined),
       stats: this.stats,
       limits: Object.freeze({ ...DEFAULT_WIRE_LIMITS, maxMessageBytes: resolved.maxMessageBytes }),
       options: resolved,
@@ -106,6 +108,7 @@ export class RedisRoomStore implements RoomStore {
       failure: (kind, message) => failures.report(kind, message),
     };
     this.RedisClass = resolved.url !== undefined ? loadIoredis() : null;
+    this.ClusterClass = resolved.cluster !== undefined ? loadIoredisCluster() : null;
     this.budget = new PublishBudget(resolved.maxUnacknowledgedBytes);
     this.subscriptions = new RoomSubscriptions(this.context);
     this.replies = new RedisReplies(this.context);
@@ -157,13 +160,18 @@ export class RedisRoomStore implements RoomStore {
     this.state = 'starting';
     this.node = node;
     this.heartbeat.starting();
-    const connections = new RedisConnections(this.context.options, this.RedisClass, {
-      message: this.inbound.onMessage,
-      error: (error) => this.reconnection.error(error),
-      lost: (subscriber) => this.reconnection.lost(subscriber),
-      ready: () => void this.reconnection.ready(),
-      end: () => this.reconnection.end(),
-    });
+    const connections = new RedisConnections(
+      this.context.options,
+      this.RedisClass,
+      {
+        message: this.inbound.onMessage,
+        error: (error) => this.reconnection.error(error),
+        lost: (subscriber) => this.reconnection.lost(subscriber),
+        ready: () => void this.reconnection.ready(),
+        end: () => this.reconnection.end(),
+      },
+      this.ClusterClass === null ? undefined : () => this.openCluster(this.ClusterClass!),
+    );
     this.connections = connections;
     try {
       await connections.waitUntilReady();
@@ -255,6 +263,13 @@ export class RedisRoomStore implements RoomStore {
    * @throws RedisRoomStoreError `WS_ROOMS_REDIS_INVALID_STATE` once the store started
    */
   createRecoveryStore(options: RecoveryStoreOptions): RecoveryStore {
+    if (this.context.keys.cluster) {
+      throw new RedisRoomStoreError(
+        RedisRoomStoreErrorCode.Unsupported,
+        'ws-rooms: recovery is not available with a Redis Cluster (the "cluster" option of ' +
+          "RedisRoomStore): turn the endpoint's recovery off, or use a standalone Redis",
+      );
+    }
     if (this.state !== 'new') {
       throw new RedisRoomStoreError(
         RedisRoomStoreErrorCode.InvalidState,
@@ -336,6 +351,28 @@ export class RedisRoomStore implements RoomStore {
   }
 
   // ---- state ----
+
+  /** The connection to a Redis Cluster (`cluster` option): ioredis' Cluster with sharded subscribers. */
+  private openCluster(ClusterClass: ClusterConstructor): ShardedClient {
+    const { cluster, redisOptions, keyPrefix, nodeId, requestTimeout } = this.context.options;
+    const connection = new ClusterClass(
+      cluster!.nodes.map((node) => ({ host: node.host, port: node.port })),
+      {
+        redisOptions: {
+          ...redisOptions,
+          connectionName: redisOptions.connectionName ?? `${keyPrefix}:${nodeId}`,
+        },
+        lazyConnect: true,
+        // Nothing queues while a shard is away: what cannot be sent now is dropped and counted.
+        enableOfflineQueue: false,
+        shardedSubscribers: true,
+      },
+    );
+    return new ShardedClient(connection, this.context.keys, requestTimeout, {
+      malformed: () => this.stats.malformedMessages++,
+      failure: (kind, message) => this.context.failure(kind, message),
+    });
+  }
 
   private isConnected(): boolean {
     return (

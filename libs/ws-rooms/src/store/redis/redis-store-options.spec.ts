@@ -30,6 +30,15 @@ describe('resolveRedisStoreOptions', () => {
     );
   });
 
+  it('accepts a cluster instead of a URL, and copies its nodes', () => {
+    const nodes = [{ host: '127.0.0.1', port: 7000 }];
+    const resolved = resolveRedisStoreOptions({ cluster: { nodes } });
+    nodes.push({ host: 'later', port: 1 });
+    expect(resolved.cluster).toEqual({ nodes: [{ host: '127.0.0.1', port: 7000 }] });
+    expect(resolved.url).toBeUndefined();
+    expect(resolveRedisStoreOptions({ url: 'redis://h' }).cluster).toBeUndefined();
+  });
+
   it('takes the key namespace from keyPrefix, or from its deprecated alias prefix', () => {
     const url = 'redis://h';
     expect(resolveRedisStoreOptions({ url, keyPrefix: 'app' }).keyPrefix).toBe('app');
@@ -56,11 +65,33 @@ describe('resolveRedisStoreOptions', () => {
       { url: 'redis://h', keyPrefix: 7 },
       '"keyPrefix" must be a non-empty string',
     ],
-    ['neither url nor client', {}, 'give exactly one of "url" and "client"'],
+    [
+      'a URL and a cluster',
+      { url: 'redis://h', cluster: { nodes: [{ host: 'h', port: 7000 }] } },
+      'give exactly one of "url", "client" and "cluster"',
+    ],
+    ['a cluster without nodes', { cluster: { nodes: [] } }, '"cluster.nodes" must list 1 to 64'],
+    ['a cluster that is not an object', { cluster: 'h:7000' }, '"cluster" must be an object'],
+    [
+      'a cluster node without a port',
+      { cluster: { nodes: [{ host: 'h' }] } },
+      '"cluster.nodes[0].port" must be a port number, got undefined',
+    ],
+    [
+      'a cluster node without a host',
+      { cluster: { nodes: [{ host: '', port: 1 }] } },
+      '"cluster.nodes[0].host" must be a non-empty string',
+    ],
+    [
+      'a brace in the keyPrefix of a cluster (it would move the hash tags)',
+      { cluster: { nodes: [{ host: 'h', port: 7000 }] }, keyPrefix: 'a{b}' },
+      '"keyPrefix" must not contain "{" or "}" with "cluster"',
+    ],
+    ['neither url nor client', {}, 'give exactly one of "url", "client" and "cluster"'],
     [
       'both url and client',
       { url: 'redis://h', client: fakeClient },
-      'give exactly one of "url" and "client"',
+      'give exactly one of "url", "client" and "cluster"',
     ],
     [
       'an http URL',

@@ -7,8 +7,17 @@ import type { Scheduler } from '../../util/scheduler';
 import { MAX_NODE_ID_BYTES } from './redis-wire';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './redis-wire-limits';
 
+/** Where a Redis Cluster is, for {@link RedisRoomStoreOptions.cluster}. */
+export interface RedisClusterOptions {
+  /**
+   * Some of the cluster's nodes (one reachable is enough): the store asks them for the layout
+   * (`CLUSTER SLOTS`) and connects to every master.
+   */
+  nodes: readonly { host: string; port: number }[];
+}
+
 /**
- * Options of {@link RedisRoomStore}. Give exactly one of `url` and `client`.
+ * Options of {@link RedisRoomStore}. Give exactly one of `url`, `client` and `cluster`.
  *
  * Every node of one cluster must use the same `keyPrefix`; two endpoints (or two apps) that share a
  * Redis server must use different ones.
@@ -24,7 +33,18 @@ export interface RedisRoomStoreOptions {
    * The store subscribes on its own connection, `client.duplicate()`.
    */
   client?: RedisClient;
-  /** Extra ioredis options for the connections opened from `url` (ignored with `client`). */
+  /**
+   * A Redis Cluster (Redis 7 or later) instead of one Redis: the store connects with ioredis'
+   * `Cluster`, uses sharded pub/sub (`SSUBSCRIBE`/`SPUBLISH`) so that a room's traffic touches only
+   * the shard of its channel, and lays its keys out with hash tags (`<keyPrefix>:{room:<name>}`).
+   * Recovery is not available on a cluster (`createRecoveryStore` throws
+   * `WS_ROOMS_REDIS_UNSUPPORTED`). See docs/multi-node.md, "Redis Cluster".
+   */
+  cluster?: RedisClusterOptions;
+  /**
+   * Extra ioredis options for the connections the store opens: from `url`, or to each node of the
+   * `cluster` (ignored with `client`).
+   */
   redisOptions?: RedisConnectionOptions;
   /**
    * Namespace of every channel and key the store uses (`<keyPrefix>:room:<name>`,
@@ -93,6 +113,8 @@ export interface RedisRoomStoreOptions {
 export interface ResolvedRedisRoomStoreOptions {
   readonly url: string | undefined;
   readonly client: RedisClient | undefined;
+  /** The seed nodes of a Redis Cluster, when the store runs on one. */
+  readonly cluster: RedisClusterOptions | undefined;
   readonly redisOptions: RedisConnectionOptions;
   readonly keyPrefix: string;
   readonly nodeId: string;
@@ -113,8 +135,10 @@ export function resolveRedisStoreOptions(
 ): ResolvedRedisRoomStoreOptions {
   if (input === null || typeof input !== 'object') fail('options must be an object');
   const { url, client } = input;
-  if ((url === undefined) === (client === undefined))
-    fail('give exactly one of "url" and "client"');
+  const cluster = resolveCluster(input.cluster);
+  if ([url, client, cluster].filter((given) => given !== undefined).length !== 1) {
+    fail('give exactly one of "url", "client" and "cluster"');
+  }
   if (url !== undefined && (typeof url !== 'string' || !/^rediss?:\/\//.test(url))) {
     fail(`"url" must be a redis:// or rediss:// URL, got ${JSON.stringify(url)}`);
   }
@@ -128,6 +152,12 @@ export function resolveRedisStoreOptions(
   if (typeof redisOptions !== 'object' || redisOptions === null)
     fail('"redisOptions" must be an object');
   const keyPrefix = resolveKeyPrefix(input);
+  // On a cluster the names carry hash tags after the prefix: a brace in it would move the tag.
+  if (cluster !== undefined && /[{}]/.test(keyPrefix)) {
+    fail(
+      `"keyPrefix" must not contain "{" or "}" with "cluster", got ${JSON.stringify(keyPrefix)}`,
+    );
+  }
   const nodeId = input.nodeId ?? randomBytes(9).toString('base64url');
   if (
     typeof nodeId !== 'string' ||
@@ -151,6 +181,7 @@ export function resolveRedisStoreOptions(
   return {
     url,
     client,
+    cluster,
     redisOptions,
     keyPrefix,
     nodeId,
@@ -176,6 +207,32 @@ function resolveKeyPrefix(input: RedisRoomStoreOptions): string {
   const value = keyPrefix ?? prefix ?? 'ws-rooms';
   if (typeof value !== 'string' || value.length === 0) fail(`"${name}" must be a non-empty string`);
   return value;
+}
+
+/** Most seed nodes accepted in `cluster.nodes`. */
+const MAX_CLUSTER_SEEDS = 64;
+
+/** `cluster`: a non-empty list of `{ host, port }`, copied (the caller's array may change later). */
+function resolveCluster(cluster: RedisClusterOptions | undefined): RedisClusterOptions | undefined {
+  if (cluster === undefined) return undefined;
+  if (typeof cluster !== 'object' || cluster === null || !Array.isArray(cluster.nodes)) {
+    fail('"cluster" must be an object with "nodes", a list of { host, port }');
+  }
+  const { nodes } = cluster;
+  if (nodes.length === 0 || nodes.length > MAX_CLUSTER_SEEDS) {
+    fail(`"cluster.nodes" must list 1 to ${MAX_CLUSTER_SEEDS} nodes, got ${nodes.length}`);
+  }
+  const copied = nodes.map((node, index) => {
+    const { host, port } = (node ?? {}) as { host?: unknown; port?: unknown };
+    if (typeof host !== 'string' || host.length === 0) {
+      fail(`"cluster.nodes[${index}].host" must be a non-empty string`);
+    }
+    if (typeof port !== 'number' || !Number.isInteger(port) || port <= 0 || port > 65_535) {
+      fail(`"cluster.nodes[${index}].port" must be a port number, got ${JSON.stringify(port)}`);
+    }
+    return Object.freeze({ host, port });
+  });
+  return Object.freeze({ nodes: Object.freeze(copied) });
 }
 
 /** The smallest `maxMessageBytes` accepted. */
