@@ -22,6 +22,7 @@ const base = {
     '^ws-rooms$': '<rootDir>/libs/ws-rooms/src/index.ts',
     '^ws-rooms/client$': '<rootDir>/libs/ws-rooms/src/client/index.ts',
     '^ws-rooms/testing$': '<rootDir>/libs/ws-rooms/src/testing/index.ts',
+    '^ws-rooms/internal$': '<rootDir>/libs/ws-rooms/src/internal.ts',
   },
 };
 

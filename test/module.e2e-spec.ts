@@ -37,9 +37,9 @@ import {
   WsRoomsModule,
   type WsRoomsOptions,
   type WsRoomsOptionsFactory,
-  WsRoomsServer,
 } from 'ws-rooms';
 import { WsRoomsClient } from 'ws-rooms/client';
+import { WsRoomsServer } from 'ws-rooms/internal';
 import { opened } from './support/modern-client-waits';
 import { ProtocolClient } from './support/protocol-client';
 import { PLATFORMS, type RunningApp, startAppOn } from './support/test-app';

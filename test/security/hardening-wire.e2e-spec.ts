@@ -21,8 +21,8 @@ import {
   WsRoomsGateway,
   WsRoomsModule,
   type WsRoomsOptions,
-  type WsRoomsServer,
 } from 'ws-rooms';
+import type { WsRoomsServer } from 'ws-rooms/internal';
 import {
   buildFrame,
   closeCodeOf,

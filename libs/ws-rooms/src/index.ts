@@ -65,7 +65,7 @@ export { InjectRooms, InjectConnections } from './services/inject.decorators';
 export type { WsRoomsStats } from './server/server-stats';
 export { WsRoomsAdapter } from './adapter/ws-rooms.adapter';
 export type { WsRoomsAdapterOptions } from './adapter/ws-rooms.adapter';
-export { WsRoomsServer } from './server/ws-rooms.server';
+export type { WsRoomsServer } from './interfaces/ws-rooms-server.interface';
 export { WsRoomsError } from './errors/ws-rooms.error';
 export { WsRoomsErrorCode } from './errors/error-codes';
 export { CloseCode } from './errors/close-codes';
@@ -97,7 +97,6 @@ export type {
   PresenceStore,
   PresenceStoreEvents,
 } from './store/presence-store.interface';
-export { RecoveryLog } from './store/recovery-log';
 export type {
   RecordedBroadcast,
   RecoveryFailure,

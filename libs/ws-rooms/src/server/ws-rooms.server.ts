@@ -8,6 +8,7 @@ import type {
   BroadcastOperator,
   BroadcastRequestResult,
 } from '../interfaces/broadcast-operator.interface';
+import type { WsRoomsServer as PublicWsRoomsServer } from '../interfaces/ws-rooms-server.interface';
 import type { ResolvedWsRoomsOptions } from '../options/ws-rooms-options.interface';
 import type { EmitValue, MessageCodec } from '../protocol/message-codec';
 import type { PresenceMember } from '../store/presence-store.interface';
@@ -34,8 +35,9 @@ export type { ConnectionHook, DisconnectHook, EventHandler, NativeHandler };
  * requests, delivery, membership, close, and the presence and recovery extensions), starts and
  * stops them, and offers the operations the module, the adapter, the services and the connections
  * use. The parts never see it; each gets the narrow ports it needs. See `ARCHITECTURE.md`.
+ * Internal (`ws-rooms/internal`): applications see it as the `WsRoomsServer` interface of the root.
  */
-export class WsRoomsServer implements ConnectionHost {
+export class WsRoomsServer implements ConnectionHost, PublicWsRoomsServer {
   readonly codec: MessageCodec;
   readonly index: RoomIndex;
   readonly stats: WsRoomsStats;
