@@ -8,7 +8,12 @@ export type {
   WsRoomsAsyncOptions,
   WsRoomsOptionsFactory,
 } from './module/ws-rooms-async-options.interface';
-export type { WsRoomsOptions, UpgradeErrorContext } from './options/ws-rooms-options.interface';
+export type {
+  AuthenticateRefusal,
+  WsRoomsOptions,
+  UpgradeErrorContext,
+} from './options/ws-rooms-options.interface';
+export { defineWsRoomsOptions, type WsRoomsPrincipal } from './options/define-options';
 export { DEFAULT_ENDPOINT_NAME } from './options/resolve-options';
 export { isSameOrigin, normalizeOrigin } from './options/origin-policy';
 export { WsRoomsGateway } from './gateway/decorators/ws-rooms-gateway.decorator';

@@ -68,7 +68,7 @@ export class EndpointAsyncApi {
       describe: () => ({
         name,
         path: endpointOptions.endpoint,
-        prefix: endpointOptions.prefix,
+        prefix: endpointOptions.messagePrefix,
         presence: endpointOptions.presence !== false,
         recovery: endpointOptions.recovery !== false,
         handlers: describeGatewayHandlers(this.discovery.getProviders(), name),

@@ -1,3 +1,4 @@
+import type { UntypedEventMap, WsEventMap } from '../interfaces/event-map.interface';
 import type { WsConnection } from '../interfaces/ws-connection.interface';
 import type { WsRoomsServer } from '../server/ws-rooms.server';
 import { ConnectionsService } from '../services/connections.service';
@@ -23,29 +24,39 @@ import { RoomsService } from '../services/rooms.service';
  * }
  * ```
  *
+ * `TEvents` is the endpoint's {@link WsEventMap}, as for `RoomsService` and `WsConnection`:
+ * `@WebSocketServer() server!: WsRoomsEndpoint<ChatEvents>` checks `emit`, `to(...).emit` and the
+ * connections it hands out against its `toClient` events (untyped by default). A compile-time view
+ * only: the property holds the same object.
+ *
  * With `app.useWebSocketAdapter(new WsRoomsAdapter(app))` and Nest's own `@WebSocketGateway`,
  * `@WebSocketServer()` is Nest's business and gives the adapter's `WsRoomsServer` instead.
  */
-export class WsRoomsEndpoint extends RoomsService {
+export class WsRoomsEndpoint<
+  TEvents extends WsEventMap = UntypedEventMap,
+> extends RoomsService<TEvents> {
   /** The endpoint's name (the `name` option of `WsRoomsModule.forRoot`, `'default'` unless set). */
   readonly name: string;
   /** The endpoint's path, e.g. `'/ws'` (`''` when the websocket server is disabled). */
   readonly path: string;
   /** The endpoint's connections: `get(id)`, `has(id)`, `count`, iteration, `disconnect(id)`. */
-  readonly connections: ConnectionsService;
+  readonly connections: ConnectionsService<TEvents>;
 
   /** @internal created by ws-rooms for each endpoint */
   constructor(server: WsRoomsServer) {
     super(server);
     this.name = server.name;
     this.path = server.options.endpoint;
-    this.connections = new ConnectionsService(server);
+    this.connections = new ConnectionsService<TEvents>(server);
   }
 
-  /** The connection with this id on this node, or undefined (same as `connections.get(id)`). */
-  connection<TData extends object = Record<string, unknown>>(
+  /**
+   * The connection with this id on this node, or undefined (same as `connections.get(id)`);
+   * `TData` and `TPrincipal` type its `data` and `principal`.
+   */
+  connection<TData extends object = Record<string, unknown>, TPrincipal = unknown>(
     id: string,
-  ): WsConnection<TData> | undefined {
-    return this.connections.get<TData>(id);
+  ): WsConnection<TData, TPrincipal, TEvents> | undefined {
+    return this.connections.get<TData, TPrincipal>(id);
   }
 }

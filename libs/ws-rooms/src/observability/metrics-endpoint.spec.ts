@@ -53,7 +53,7 @@ class FakeAdapter {
 const logger = new Logger('test');
 const options = (overrides: Partial<ResolvedMetricsOptions> = {}): ResolvedMetricsOptions => ({
   path: '/metrics',
-  prefix: 'ws_rooms_',
+  metricNamePrefix: 'ws_rooms_',
   registry: undefined,
   ...overrides,
 });
@@ -96,12 +96,18 @@ describe('serveMetrics', () => {
     expect((await adapter.request('/metrics')).status).toBe(404);
   });
 
-  it('refuses a second endpoint on the path with another prefix or registry', () => {
+  it('refuses a second endpoint on the path with another metricNamePrefix or registry', () => {
     const adapter = new FakeAdapter() as unknown as RouteAdapter;
     const stop = serveMetrics(adapter, options(), endpoint('chat'), logger, () => promClient);
     const conflict = expect.objectContaining({ code: WsRoomsMetricsErrorCode.Conflict });
     expect(() =>
-      serveMetrics(adapter, options({ prefix: 'other_' }), endpoint('a'), logger, () => promClient),
+      serveMetrics(
+        adapter,
+        options({ metricNamePrefix: 'other_' }),
+        endpoint('a'),
+        logger,
+        () => promClient,
+      ),
     ).toThrow(conflict);
     const registry = new promClient.Registry();
     expect(() =>

@@ -33,15 +33,15 @@ export function serveMetrics(
   }
   let exporter = byPath.get(options.path);
   if (exporter === undefined) {
-    exporter = new MetricsExporter(load(), options.prefix, options.registry);
+    exporter = new MetricsExporter(load(), options.metricNamePrefix, options.registry);
     byPath.set(options.path, exporter);
   } else if (
-    exporter.prefix !== options.prefix ||
+    exporter.metricNamePrefix !== options.metricNamePrefix ||
     (options.registry !== undefined && options.registry !== exporter.registry)
   ) {
     throw new WsRoomsMetricsError(
       WsRoomsMetricsErrorCode.Conflict,
-      `ws-rooms: endpoints serving metrics at ${options.path} must use the same "metrics.prefix" and "metrics.registry"`,
+      `ws-rooms: endpoints serving metrics at ${options.path} must use the same "metrics.metricNamePrefix" and "metrics.registry"`,
     );
   }
   exporter.add(source);

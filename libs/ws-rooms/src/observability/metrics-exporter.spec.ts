@@ -126,7 +126,7 @@ describe('MetricsExporter', () => {
       expect.objectContaining({
         name: 'WsRoomsMetricsError',
         code: WsRoomsMetricsErrorCode.Conflict,
-        message: expect.stringContaining('metrics.prefix'),
+        message: expect.stringContaining('metrics.metricNamePrefix'),
       }),
     );
     expect((await registry.getMetricsAsJSON()).map((metric) => metric.name)).toEqual([

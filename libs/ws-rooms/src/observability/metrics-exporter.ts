@@ -98,7 +98,7 @@ const SCALAR_METRICS: readonly ScalarMetric[] = [
 ];
 
 /**
- * Names of every metric, without the prefix. Each has an `endpoint` label;
+ * Names of every metric, without the `metricNamePrefix`. Each has an `endpoint` label;
  * `upgrades_refused_total` also has `reason` and `errors_total` has `code`.
  */
 export const WS_ROOMS_METRIC_NAMES: readonly string[] = Object.freeze([
@@ -123,7 +123,7 @@ export class MetricsExporter<Registry extends PromRegistry = PromRegistry> {
    */
   constructor(
     client: PromClient<Registry>,
-    readonly prefix: string,
+    readonly metricNamePrefix: string,
     registry: Registry | undefined,
   ) {
     this.registry = registry ?? new client.Registry();
@@ -136,7 +136,7 @@ export class MetricsExporter<Registry extends PromRegistry = PromRegistry> {
       throw new WsRoomsMetricsError(
         WsRoomsMetricsErrorCode.Conflict,
         `ws-rooms: cannot register the metrics (${(error as Error).message}); ` +
-          'give this endpoint another "metrics.prefix" or "metrics.path"',
+          'give this endpoint another "metrics.metricNamePrefix" or "metrics.path"',
         { cause: error },
       );
     }
@@ -172,7 +172,7 @@ export class MetricsExporter<Registry extends PromRegistry = PromRegistry> {
     const sources = this.sources;
     const { stat } = metric;
     const config = {
-      name: this.prefix + metric.name,
+      name: this.metricNamePrefix + metric.name,
       help: metric.help,
       labelNames: ['endpoint'] as const,
       registers: [this.registry],
@@ -201,7 +201,7 @@ export class MetricsExporter<Registry extends PromRegistry = PromRegistry> {
 
   private addRefusals(client: PromClient<Registry>): void {
     const sources = this.sources;
-    const name = `${this.prefix}upgrades_refused_total`;
+    const name = `${this.metricNamePrefix}upgrades_refused_total`;
     new client.Counter({
       name,
       help: 'Upgrades refused, by reason (unavailable, capacity, origin, auth, guard, id, error).',
@@ -222,7 +222,7 @@ export class MetricsExporter<Registry extends PromRegistry = PromRegistry> {
 
   private addErrors(client: PromClient<Registry>): void {
     const sources = this.sources;
-    const name = `${this.prefix}errors_total`;
+    const name = `${this.metricNamePrefix}errors_total`;
     new client.Counter({
       name,
       help: 'Errors reported to clients (malformed messages, handler errors), by stable code.',

@@ -34,7 +34,7 @@ describe('metrics and dashboard options', () => {
     const resolved = resolveOptions({ endpoint: '/ws', metrics: {}, dashboard: {} });
     expect(resolved.metrics).toEqual({
       path: '/metrics',
-      prefix: 'ws_rooms_',
+      metricNamePrefix: 'ws_rooms_',
       registry: undefined,
     });
     expect(resolved.dashboard).toEqual({ path: '/ws-rooms/dashboard', authorize: undefined });
@@ -45,10 +45,14 @@ describe('metrics and dashboard options', () => {
     const authorize = () => true;
     const resolved = resolveOptions({
       endpoint: '/ws',
-      metrics: { path: '/internal/metrics', prefix: 'chat_', registry },
+      metrics: { path: '/internal/metrics', metricNamePrefix: 'chat_', registry },
       dashboard: { path: '/ops/live', authorize },
     });
-    expect(resolved.metrics).toEqual({ path: '/internal/metrics', prefix: 'chat_', registry });
+    expect(resolved.metrics).toEqual({
+      path: '/internal/metrics',
+      metricNamePrefix: 'chat_',
+      registry,
+    });
     expect(resolved.dashboard).toEqual({ path: '/ops/live', authorize });
   });
 
@@ -60,7 +64,8 @@ describe('metrics and dashboard options', () => {
     [{ metrics: { path: '/m/:id' } }, '"metrics.path" must be a path of plain segments'],
     [{ metrics: { path: '/iris-ws.js' } }, '"metrics.path" "/iris-ws.js" is already used'],
     [{ metrics: { path: '/ws' } }, '"metrics.path" "/ws" is already used'],
-    [{ metrics: { prefix: 'ws-rooms' } }, '"metrics.prefix" must match'],
+    [{ metrics: { metricNamePrefix: 'ws-rooms' } }, '"metrics.metricNamePrefix" must match'],
+    [{ metrics: { metricNamePrefix: '1st_' } }, '"metrics.metricNamePrefix" must match'],
     [{ metrics: { prefix: '1st_' } }, '"metrics.prefix" must match'],
     [{ metrics: { registry: {} } }, '"metrics.registry" must be a prom-client Registry'],
     [{ dashboard: true }, '"dashboard" must be false or an object'],

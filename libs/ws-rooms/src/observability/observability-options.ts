@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { PromRegistry as Registry } from './load-prom-client';
 import { WsRoomsErrorCode } from '../errors/error-codes';
 import { WsRoomsError } from '../errors/ws-rooms.error';
+import { renamedOption } from '../options/renamed-option';
 
 /** The `metrics` option: a Prometheus endpoint fed from the endpoint's counters. */
 export interface MetricsOptions {
@@ -18,8 +19,16 @@ export interface MetricsOptions {
    */
   registry?: Registry;
   /**
-   * Prefix of every metric name.
+   * Text put before every metric name (`<metricNamePrefix>connections`, ...); it must itself be a
+   * valid start of a Prometheus metric name.
    * @default 'ws_rooms_'
+   */
+  metricNamePrefix?: string;
+  /**
+   * The former name of {@link MetricsOptions.metricNamePrefix}, still accepted. Giving both with
+   * different values fails the start-up with `WS_ROOMS_INVALID_OPTION`.
+   * @deprecated use `metricNamePrefix` (the same setting under a name that cannot be mistaken for
+   * the endpoint's `messagePrefix`)
    */
   prefix?: string;
 }
@@ -50,7 +59,7 @@ export interface DashboardOptions {
 export interface ResolvedMetricsOptions {
   readonly path: string;
   readonly registry: Registry | undefined;
-  readonly prefix: string;
+  readonly metricNamePrefix: string;
 }
 
 /** `dashboard` once defaults are applied; `authorize` stays undefined when not given (loopback only). */
@@ -61,7 +70,7 @@ export interface ResolvedDashboardOptions {
 
 /** The default of `metrics.path`. */
 export const DEFAULT_METRICS_PATH = '/metrics';
-/** The default of `metrics.prefix`. */
+/** The default of `metrics.metricNamePrefix`. */
 export const DEFAULT_METRICS_PREFIX = 'ws_rooms_';
 /** The default of `dashboard.path`. */
 export const DEFAULT_DASHBOARD_PATH = '/ws-rooms/dashboard';
@@ -93,9 +102,14 @@ export function resolveMetricsOptions(
       `"metrics.path" ${JSON.stringify(path)} is already used by the endpoint or its client script`,
     );
   }
-  const prefix = metrics.prefix ?? DEFAULT_METRICS_PREFIX;
-  if (typeof prefix !== 'string' || !METRIC_PREFIX.test(prefix)) {
-    fail(`"metrics.prefix" must match ${METRIC_PREFIX}, got ${JSON.stringify(prefix)}`);
+  const { key, value: metricNamePrefix = DEFAULT_METRICS_PREFIX } = renamedOption(
+    'metrics.metricNamePrefix',
+    metrics.metricNamePrefix,
+    'metrics.prefix',
+    metrics.prefix,
+  );
+  if (typeof metricNamePrefix !== 'string' || !METRIC_PREFIX.test(metricNamePrefix)) {
+    fail(`"${key}" must match ${METRIC_PREFIX}, got ${JSON.stringify(metricNamePrefix)}`);
   }
   const { registry } = metrics;
   if (
@@ -107,7 +121,7 @@ export function resolveMetricsOptions(
   ) {
     fail('"metrics.registry" must be a prom-client Registry');
   }
-  return { path, registry, prefix };
+  return { path, registry, metricNamePrefix };
 }
 
 /**

@@ -28,7 +28,7 @@ describe('resolveOptions', () => {
     it.each([
       ['endpoint', '/ws'],
       ['name', 'default'],
-      ['prefix', 'iris-websocket-message:'],
+      ['messagePrefix', 'iris-websocket-message:'],
       ['writeTimeout', 15_000],
       ['pongTimeout', 60_000],
       ['pingPeriod', 54_000],
@@ -62,7 +62,7 @@ describe('resolveOptions', () => {
 
     it('names the endpoint DEFAULT_ENDPOINT_NAME and uses DEFAULT_PREFIX', () => {
       expect(resolved.name).toBe(DEFAULT_ENDPOINT_NAME);
-      expect(resolved.prefix).toBe(DEFAULT_PREFIX);
+      expect(resolved.messagePrefix).toBe(DEFAULT_PREFIX);
     });
 
     it('generates ids with generateConnectionId', () => {
@@ -132,7 +132,7 @@ describe('resolveOptions', () => {
       const given: WsRoomsOptions = {
         endpoint: '/ws',
         name: 'chat',
-        prefix: 'go-websocket-message:',
+        messagePrefix: 'go-websocket-message:',
         writeTimeout: 1000,
         pongTimeout: 2000,
         pingPeriod: 500,
@@ -271,8 +271,17 @@ describe('resolveOptions', () => {
         '"pongTimeout" must be a positive integer, got "100"',
       ],
       ['pingPeriod 0', { pingPeriod: 0 }, '"pingPeriod" must be a positive integer, got 0'],
-      ['an empty prefix', { prefix: '' }, '"prefix" must be a non-empty string'],
-      ['a numeric prefix', { prefix: 1 }, '"prefix" must be a non-empty string'],
+      [
+        'an empty messagePrefix',
+        { messagePrefix: '' },
+        '"messagePrefix" must be a non-empty string',
+      ],
+      [
+        'a numeric messagePrefix',
+        { messagePrefix: 1 },
+        '"messagePrefix" must be a non-empty string',
+      ],
+      ['an empty prefix (deprecated)', { prefix: '' }, '"prefix" must be a non-empty string'],
       ['an empty name', { name: '' }, '"name" must be a non-empty string'],
       ['a numeric name', { name: 7 }, '"name" must be a non-empty string'],
       [

@@ -6,6 +6,7 @@ import { DEFAULT_MAX_JSON_STRING_LENGTH } from '../protocol/json-bounds';
 import { DEFAULT_PREFIX } from '../protocol/protocol.constants';
 import { MemoryRoomStore } from '../store/memory-room-store';
 import { normalizeOrigin, parseHost } from './origin-policy';
+import { renamedOption } from './renamed-option';
 import {
   resolveDashboardOptions,
   resolveMetricsOptions,
@@ -47,9 +48,7 @@ export function resolveOptions(input: string | WsRoomsOptions): ResolvedWsRoomsO
   if (pingPeriod >= pongTimeout) {
     fail(`"pingPeriod" (${pingPeriod}) must be less than "pongTimeout" (${pongTimeout})`);
   }
-  const prefix = options.prefix ?? DEFAULT_PREFIX;
-  if (typeof prefix !== 'string' || prefix.length === 0)
-    fail('"prefix" must be a non-empty string');
+  const messagePrefix = resolveMessagePrefix(options);
   const name = options.name ?? DEFAULT_ENDPOINT_NAME;
   if (typeof name !== 'string' || name.length === 0) fail('"name" must be a non-empty string');
   const clientScriptPath = options.clientScriptPath ?? '/iris-ws.js';
@@ -108,7 +107,7 @@ export function resolveOptions(input: string | WsRoomsOptions): ResolvedWsRoomsO
   return {
     endpoint: options.endpoint,
     name,
-    prefix,
+    messagePrefix,
     writeTimeout: positiveInteger(options, 'writeTimeout', 15_000),
     pongTimeout,
     pingPeriod,
@@ -156,6 +155,7 @@ export function resolveOptions(input: string | WsRoomsOptions): ResolvedWsRoomsO
     requestTimeout: positiveInteger(options, 'requestTimeout', 10_000),
     maxPendingHandlers: positiveInteger(options, 'maxPendingHandlers', 64),
     maxPendingRequests: positiveInteger(options, 'maxPendingRequests', 256),
+    fragmentTimeout: nonNegativeInteger(options, 'fragmentTimeout', 20_000),
     recovery: resolveRecovery(options.recovery),
     presence: resolvePresence(options.presence),
     metrics,
@@ -172,6 +172,18 @@ export function resolveOptions(input: string | WsRoomsOptions): ResolvedWsRoomsO
       dashboard: options.dashboard,
     }),
   };
+}
+
+/** `messagePrefix`, or its deprecated alias `prefix`. */
+function resolveMessagePrefix(options: WsRoomsOptions): string {
+  const { key, value = DEFAULT_PREFIX } = renamedOption(
+    'messagePrefix',
+    options.messagePrefix,
+    'prefix',
+    options.prefix,
+  );
+  if (typeof value !== 'string' || value.length === 0) fail(`"${key}" must be a non-empty string`);
+  return value;
 }
 
 function resolveRecovery(recovery: WsRoomsOptions['recovery']): ResolvedWsRoomsOptions['recovery'] {

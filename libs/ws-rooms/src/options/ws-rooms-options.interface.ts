@@ -24,11 +24,18 @@ export interface UpgradeErrorContext {
   readonly responseHeaders?: Readonly<Record<string, string>>;
 }
 
+/** What `authenticate` returns (or resolves with) to refuse an upgrade with 401. */
+export type AuthenticateRefusal = undefined | null | false;
+
 /**
  * Options of one websocket endpoint. Every limit has a safe default; everything is validated once,
  * when the module starts, and a wrong value fails the start-up with a `WS_ROOMS_INVALID_OPTION` error.
+ *
+ * `TPrincipal` is what `authenticate` accepts a connection with; it types `presence.metadata`'s
+ * principal. It is inferred from `authenticate` by `defineWsRoomsOptions`, and read back with
+ * `WsRoomsPrincipal<typeof options>` to type `WsConnection`'s principal.
  */
-export interface WsRoomsOptions {
+export interface WsRoomsOptions<TPrincipal = unknown> {
   /**
    * The HTTP path of the upgrade, e.g. `/my_endpoint`. An empty string disables the websocket server.
    */
@@ -40,8 +47,17 @@ export interface WsRoomsOptions {
    */
   name?: string;
   /**
-   * The event-message prefix. `go-websocket-message:` speaks to Iris 6.0–6.1 pages.
+   * The text every event message starts with on the wire (`<messagePrefix><event>;<type>;<value>`),
+   * which tells event messages from native ones. `go-websocket-message:` (`LEGACY_PREFIX`) speaks
+   * to Iris 6.0–6.1 pages. Clients must use the same one.
    * @default 'iris-websocket-message:'
+   */
+  messagePrefix?: string;
+  /**
+   * The former name of {@link WsRoomsOptions.messagePrefix}, still accepted. Giving both with
+   * different values fails the start-up with `WS_ROOMS_INVALID_OPTION`.
+   * @deprecated use `messagePrefix` (the same setting under a name that cannot be mistaken for the
+   * Redis store's `keyPrefix` or the metrics' `metricNamePrefix`)
    */
   prefix?: string;
   /**
@@ -202,7 +218,9 @@ export interface WsRoomsOptions {
    * origin check and before `handshakeGuards`, so unauthenticated sockets never reach room state.
    * Use `forRootAsync` to give it DI services (e.g. a `JwtService`).
    */
-  authenticate?: (request: IncomingMessage) => unknown;
+  authenticate?: (
+    request: IncomingMessage,
+  ) => TPrincipal | AuthenticateRefusal | PromiseLike<TPrincipal | AuthenticateRefusal>;
   /**
    * Nest guards run on the upgrade request (an `http` execution context whose request is the
    * `IncomingMessage`, with `request.principal` set by `authenticate`). A guard returning false
@@ -312,6 +330,13 @@ export interface WsRoomsOptions {
    */
   maxPendingRequests?: number;
   /**
+   * Milliseconds a fragmented message may stay unfinished (its first fragment received, not its
+   * last); past it the connection is closed with 1008 `message not completed in time`. Checked
+   * every quarter of it (at most every second). `0` disables it.
+   * @default 20000
+   */
+  fragmentTimeout?: number;
+  /**
    * Missed-message recovery for clients that reconnect within a window (the modern client asks for
    * it; the original Iris client never does and sees no change). `false` disables it.
    * @default false
@@ -322,7 +347,7 @@ export interface WsRoomsOptions {
    * `false` disables it.
    * @default false
    */
-  presence?: false | PresenceOptions;
+  presence?: false | PresenceOptions<TPrincipal>;
   /**
    * A Prometheus endpoint (`GET /metrics` by default) with this endpoint's counters, labelled
    * `endpoint="<name>"`. Needs the `prom-client` package, loaded only when this option is on.
@@ -384,18 +409,19 @@ export interface RecoveryOptions {
   maxSessionsPerAddress?: number;
 }
 
-/** Options of presence. */
-export interface PresenceOptions {
+/** Options of presence; `TPrincipal` is the principal `authenticate` accepts connections with. */
+export interface PresenceOptions<TPrincipal = unknown> {
   /** Rooms that track presence. */
   rooms: readonly string[] | ((room: string) => boolean);
   /**
    * The metadata a member shows to others, e.g. the user name from the principal.
    * @default () => ({})
    */
-  metadata?: (connection: {
+  // A method, so that options typed with a principal remain options of the untyped kind.
+  metadata?(connection: {
     readonly id: string;
-    readonly principal: unknown;
-  }) => Record<string, unknown>;
+    readonly principal: TPrincipal;
+  }): Record<string, unknown>;
 }
 
 /** The options once defaults are applied; what the server runs with. */
@@ -408,6 +434,7 @@ export interface ResolvedWsRoomsOptions extends Required<
     | 'error'
     | 'allowedOrigins'
     | 'store'
+    | 'prefix'
     | 'authenticate'
     | 'handshakeGuards'
     | 'recovery'
@@ -423,7 +450,7 @@ export interface ResolvedWsRoomsOptions extends Required<
   readonly error: NonNullable<WsRoomsOptions['error']>;
   readonly allowedOrigins: readonly string[];
   readonly store: RoomStore;
-  readonly authenticate: WsRoomsOptions['authenticate'];
+  readonly authenticate: ((request: IncomingMessage) => unknown) | undefined;
   readonly handshakeGuards: readonly (CanActivate | Type<CanActivate>)[];
   readonly recovery: Required<RecoveryOptions> | false;
   readonly presence: Required<PresenceOptions> | false;

@@ -90,7 +90,7 @@ export class EndpointParts {
     const track = (result: unknown) => this.inFlight.track(result);
     const close = (connection: Connection, code: number, reason: string) =>
       this.closer.close(connection, code, reason);
-    this.codec = new MessageCodec(options.prefix, {
+    this.codec = new MessageCodec(options.messagePrefix, {
       maxEventNameLength: options.maxEventNameLength,
       maxJsonDepth: options.maxJsonDepth,
       maxJsonValues: options.maxJsonValues,

@@ -8,7 +8,7 @@ import { WsRoomsTestError, WsRoomsTestErrorCode } from './testing-errors';
 export interface EndpointAddress {
   /** `ws://<host>:<port><endpoint path>`, without a query. */
   readonly url: string;
-  /** The endpoint's event-message prefix (its `prefix` option). */
+  /** The endpoint's event-message prefix (its `messagePrefix` option). */
   readonly prefix: string;
 }
 
@@ -38,15 +38,15 @@ export async function endpointAddress(
   }
   return {
     url: `ws://${connectableHost(address.address)}:${address.port}${options.endpoint}`,
-    prefix: options.prefix,
+    prefix: options.messagePrefix,
   };
 }
 
 function endpointOptions(
   app: INestApplication,
   endpoint: string,
-): Pick<ResolvedWsRoomsOptions, 'endpoint' | 'prefix'> {
-  let options: Pick<ResolvedWsRoomsOptions, 'endpoint' | 'prefix'> | undefined;
+): Pick<ResolvedWsRoomsOptions, 'endpoint' | 'messagePrefix'> {
+  let options: Pick<ResolvedWsRoomsOptions, 'endpoint' | 'messagePrefix'> | undefined;
   try {
     options = app.get(getWsRoomsOptionsToken(endpoint), { strict: false });
   } catch {

@@ -85,7 +85,7 @@ export function createRecoveryExtension(
     },
     stats: context.stats,
     maxBufferedBytes: options.maxBufferedBytes,
-    messagePrefix: options.prefix,
+    messagePrefix: options.messagePrefix,
     now,
     hasConnection: (id) => connections.has(id),
     command: (command) => context.command(command),
