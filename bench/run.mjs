@@ -136,6 +136,15 @@ function brief(scenario, f) {
       `rss ${(f.rssPerConn / 1024).toFixed(1)} KiB/conn (${f.opened} open)`
     );
   }
+  if (scenario === 'scaleout') {
+    return (
+      `${Math.round(f.bcastRate)} bcast/s, ${Math.round(f.perNodeRate)} deliveries/s per node, ` +
+      `node CPU ${f.nodeCpuPer1kBcast.toFixed(1)} ms/1k bcast (${Math.round(f.nodeCpuMeanPct)}% each), ` +
+      `redis ${f.redisCpuPer1kBcast.toFixed(2)} ms/1k bcast (${Math.round(f.redisCpuPct)}%, ` +
+      `${f.redisChannels} channels), p50 ${f.p50.toFixed(2)} ms, p99 ${f.p99.toFixed(2)} ms, ` +
+      `gen max ${Math.round(f.genCpuMaxPct)}%, other ${Math.round(f.otherCpuPct)}%`
+    );
+  }
   const redis = Number.isFinite(f.redisCpuPct)
     ? `, redis ${f.redisCpuPer1k.toFixed(2)} ms/1k (${Math.round(f.redisCpuPct)}%)`
     : '';
@@ -219,7 +228,8 @@ async function main() {
       const names = scenario.targets ? rotate(targetsOf(scenario, opts), round - 1) : order;
       const env = scenario.targetEnv?.(opts);
       for (const c of scenario.cases(opts)) {
-        for (const name of names) {
+        // A case may run on some of its scenario's targets only (scaleout).
+        for (const name of c.targets ? names.filter((n) => c.targets.includes(n)) : names) {
           const record = { round, scenario: scenario.name, case: c.id, target: name };
           const scope = new CaseScope(ROOT);
           const label = `[round ${round}/${opts.rounds} ${((Date.now() - started) / 1e3).toFixed(0)}s] ${scenario.name} ${c.label} ${name}`;

@@ -15,7 +15,8 @@ export const USAGE = `usage: node bench/run.mjs [options]
                         crossnode (cross-node fan-out over Redis, on ws-rooms-redis and
                         ws-rooms whatever --targets says) needs redis-server;
                         c100k (many held connections, heartbeats, broadcast to all; on
-                        --c100k-targets whatever --targets says) is not in the default run
+                        --c100k-targets whatever --targets says) and scaleout (1 to 6 nodes
+                        over one redis-server, 1 to 10,000 rooms) are not in the default run
   --warmup=500          ms of load before each measured window
   --duration=1500       ms of each measured window
   --fanout-n=100,1000   room sizes for fan-out
@@ -23,6 +24,13 @@ export const USAGE = `usage: node bench/run.mjs [options]
   --window=auto         fan-out messages in flight (auto: ~800 deliveries in flight, min 2)
   --crossnode-n=100,1000  room sizes for cross-node fan-out
   --crossnode-sizes=64  payload sizes for cross-node fan-out
+  --crossnode-targets=ws-rooms,ws-rooms-redis,ws-rooms-redis-recovery,socketio-redis,socketio-redis-recovery
+                        cross-node targets (ws-rooms, single node, is the reference)
+  --scaleout-nodes=1,2,4,6  scaleout: node counts of the one-room case
+  --scaleout-members=240    scaleout: members of that room, spread evenly over the nodes
+  --scaleout-rooms=1,100,10000  scaleout: room counts of the rooms cases
+  --scaleout-rooms-nodes=4  scaleout: nodes of the rooms cases
+  --scaleout-per-node=250   scaleout: connections per node in the rooms cases
   --recv-per-proc=500   fan-out receivers per load-generator process
   --reqrep-clients=50   request/reply clients
   --idle-n=5000         idle connections
@@ -54,6 +62,13 @@ const DEFAULTS = {
   sizes: '64,1024',
   'crossnode-n': '100,1000',
   'crossnode-sizes': '64',
+  'crossnode-targets':
+    'ws-rooms,ws-rooms-redis,ws-rooms-redis-recovery,socketio-redis,socketio-redis-recovery',
+  'scaleout-nodes': '1,2,4,6',
+  'scaleout-members': 240,
+  'scaleout-rooms': '1,100,10000',
+  'scaleout-rooms-nodes': 4,
+  'scaleout-per-node': 250,
   window: 'auto',
   'recv-per-proc': 500,
   'reqrep-clients': 50,
@@ -132,7 +147,15 @@ export function parseOptions(argv, env) {
   for (const t of targets) if (!TARGETS[t]) throw new Error(`unknown target ${t}\n${USAGE}`);
   const scenarios = list(raw.scenarios);
   const c100kTargets = list(raw['c100k-targets']);
-  for (const t of c100kTargets) if (!TARGETS[t]) throw new Error(`unknown target ${t}\n${USAGE}`);
+  const crossnodeTargets = list(raw['crossnode-targets']);
+  for (const t of [...c100kTargets, ...crossnodeTargets]) {
+    if (!TARGETS[t]) throw new Error(`unknown target ${t}\n${USAGE}`);
+  }
+  const nodeCount = (name, v) => {
+    const k = int(name, v, 1);
+    if (!TARGETS[`ws-rooms-x${k}`]) throw new Error(`--${name}: at most 8 nodes`);
+    return k;
+  };
   return {
     help: Boolean(given.help),
     quick,
@@ -145,6 +168,12 @@ export function parseOptions(argv, env) {
     sizes: list(raw.sizes).map((v) => int('sizes', v, 17)),
     crossnodeN: list(raw['crossnode-n']).map((v) => int('crossnode-n', v, 2)),
     crossnodeSizes: list(raw['crossnode-sizes']).map((v) => int('crossnode-sizes', v, 17)),
+    crossnodeTargets,
+    scaleoutNodes: list(raw['scaleout-nodes']).map((v) => nodeCount('scaleout-nodes', v)),
+    scaleoutMembers: int('scaleout-members', raw['scaleout-members'], 8),
+    scaleoutRooms: list(raw['scaleout-rooms']).map((v) => int('scaleout-rooms', v, 1)),
+    scaleoutRoomsNodes: nodeCount('scaleout-rooms-nodes', raw['scaleout-rooms-nodes']),
+    scaleoutPerNode: int('scaleout-per-node', raw['scaleout-per-node'], 1),
     window: raw.window === 'auto' ? 'auto' : int('window', raw.window, 1),
     recvPerProc: int('recv-per-proc', raw['recv-per-proc'], 1),
     reqrepClients: int('reqrep-clients', raw['reqrep-clients'], 1),

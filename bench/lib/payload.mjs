@@ -53,3 +53,16 @@ export function readTimestamp(data) {
   }
   return Number.isFinite(v) && v >= 0 ? v : -1;
 }
+
+/**
+ * `rmsg` messages of the scaleout scenario: the room travels in the body, right after the
+ * timestamp (`<ts>,r<n>,<filler>`), and the body is `size` bytes whatever the room's number.
+ */
+export function roomMessageMaker(size) {
+  const head = `${PREFIX}rmsg;0;`;
+  return (tsUs, room) => {
+    const middle = `,r${room},`;
+    const fill = Math.max(0, size - TS_DIGITS - middle.length);
+    return head + String(Math.round(tsUs)).padStart(TS_DIGITS, '0') + middle + 'x'.repeat(fill);
+  };
+}

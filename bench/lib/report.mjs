@@ -74,6 +74,31 @@ COLUMNS.crossnode = [
   { key: 'redisCpuPct', head: 'redis CPU', fmt: (v) => `${Math.round(v)}%`, ratio: false },
 ];
 
+// Scale-out over Redis: per broadcast and per node (nothing here has a ratio: the rows differ in
+// their node count, not in the server under test).
+COLUMNS.scaleout = [
+  { key: 'nodes', head: 'nodes', fmt: (v) => String(v), ratio: false },
+  { key: 'bcastRate', head: 'bcast/s', fmt: (v) => compact(v), ratio: false },
+  { key: 'perNodeRate', head: 'deliveries/s per node', fmt: (v) => compact(v), ratio: false },
+  { key: 'nodeCpuMeanPct', head: 'CPU per node', fmt: (v) => `${Math.round(v)}%`, ratio: false },
+  { key: 'nodeCpuPer1kBcast', head: 'node CPU ms/1k bcast', fmt: (v) => sig(v), ratio: false },
+  { key: 'redisCpuPct', head: 'redis CPU', fmt: (v) => `${Math.round(v)}%`, ratio: false },
+  { key: 'redisCpuPer1kBcast', head: 'redis CPU ms/1k bcast', fmt: (v) => sig(v), ratio: false },
+  { key: 'p50', head: 'p50 ms', fmt: (v) => sig(v), ratio: false },
+  { key: 'p99', head: 'p99 ms', fmt: (v) => sig(v), ratio: false },
+  { key: 'redisChannels', head: 'redis channels', fmt: (v) => compact(v), ratio: false },
+];
+EXTRA_KEYS.scaleout = [
+  ...LOAD_EXTRA_KEYS,
+  'rate',
+  'serverCpuPer1k',
+  'clusterCpuPer1kBcast',
+  'nodeCpuMaxPct',
+  'perBroadcast',
+  'redisMemory',
+  'window',
+];
+
 export function median(values) {
   const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return NaN;
@@ -118,7 +143,7 @@ export function summarize(runs, scenarios, opts) {
     const baseline = scenario.baseline ?? BASELINE;
     const keys = [...COLUMNS[kind].map((c) => c.key), ...(EXTRA_KEYS[kind] ?? LOAD_EXTRA_KEYS)];
     const cases = scenario.cases(opts).map((c) => {
-      const rows = targetsOf(scenario, opts).map((target) => {
+      const rows = (c.targets ?? targetsOf(scenario, opts)).map((target) => {
         const mine = runs.filter(
           (r) => r.scenario === scenario.name && r.case === c.id && r.target === target,
         );
@@ -186,7 +211,7 @@ export function renderMarkdown(summary, meta) {
   let saturated = false;
   for (const s of summary) {
     lines.push('', `## ${s.title}`, '');
-    if (s.baseline !== BASELINE) {
+    if (s.baseline !== BASELINE && s.kind !== 'scaleout') {
       lines.push(`(×) here = median per-round ratio to \`${s.baseline}\`.`, '');
     }
     const cols = COLUMNS[s.kind];
@@ -252,6 +277,10 @@ export function renderMarkdown(summary, meta) {
       '- cross-node: srv CPU is summed over both nodes (its % can exceed 100); redis CPU: the redis-server process (/proc/<pid>/stat, 10 ms ticks) per 1,000 delivered messages and as % of one core.',
     ],
     [
+      ['scaleout'],
+      "- scaleout: bcast/s = broadcasts received by the probe (in every room) per second; deliveries/s per node = messages its members received per second (mean over the nodes); CPU per node = mean % of one core; node CPU ms/1k bcast = one node's CPU per 1,000 broadcasts (mean over the nodes); redis CPU = the redis-server (/proc, 10 ms ticks), % of one core and per 1,000 broadcasts; redis channels = pubsub_channels once every member joined. All processes share the same 2 cores.",
+    ],
+    [
       ['idle', 'c100k'],
       '- heap+ext/conn, rss/conn: server memory growth per open connection after forced full GCs.',
     ],
@@ -260,14 +289,17 @@ export function renderMarkdown(summary, meta) {
       '- c100k: held = connections open at the end; conn/s = N / time from the first connect to the last open; RSS at N after forced full GCs, peak RSS = the process maximum so far; idle CPU = the server, % of one core, in the idle window with heartbeats on; pings/s = pings the clients answered in it; bcast to all = from the trigger to the last receipt among all N (median of the broadcasts), bcast p50 = median receipt; gen CPU max conn / bcast = busiest generator process while connecting / during a broadcast; other CPU idle = the rest of the machine in the idle window.',
     ],
     [
-      ['load', 'crossnode', 'idle', 'c100k'],
+      ['load', 'crossnode', 'scaleout', 'idle', 'c100k'],
       `- gen CPU: load-generator processes as % of one core, busiest process / sum. ⚠ = a generator process above ${GEN_SATURATED_PCT}% of a core: the figure may be limited by the load generator, not the server.`,
     ],
     [
-      ['load', 'crossnode', 'c100k'],
+      ['load', 'crossnode', 'scaleout', 'c100k'],
       "- other CPU: the rest of the machine's busy CPU during the window (other jobs, kernel softirq threads), % of one core. High values mean a noisy run.",
     ],
-    [['load', 'crossnode', 'idle', 'c100k'], '- ok: rounds that produced figures / rounds run.'],
+    [
+      ['load', 'crossnode', 'scaleout', 'idle', 'c100k'],
+      '- ok: rounds that produced figures / rounds run.',
+    ],
   ];
   const kinds = new Set(summary.map((s) => s.kind));
   lines.push('', '**Legend.**');

@@ -40,7 +40,49 @@ export const TARGETS = {
   // Two ws-rooms processes sharing rooms through one redis-server (RedisRoomStore): the cross-node
   // scenario puts the sender on the first node and the receivers on the second.
   'ws-rooms-redis': { file: 'ws-rooms.ts', client: 'ws', path: '/ws', nodes: 2, redis: true },
+  // ws-rooms-redis with recovery on (the Redis log) and every client opted in: each broadcast is
+  // numbered and logged by a script in Redis, and every node, the sender's included, delivers it
+  // when it comes back on the log channel.
+  'ws-rooms-redis-recovery': {
+    file: 'ws-rooms.ts',
+    client: 'ws',
+    path: '/ws?ws-rooms-recovery=1',
+    env: { BENCH_RECOVERY: '1' },
+    nodes: 2,
+    redis: true,
+  },
+  // socket.io's peers over Redis: two processes with @socket.io/redis-streams-adapter (one Redis
+  // stream carries every broadcast; each node reads it), without and with connection state
+  // recovery (which needs that adapter, or the in-memory one, to keep offsets).
+  'socketio-redis': { file: 'socketio.ts', client: 'socket.io', path: '', nodes: 2, redis: true },
+  'socketio-redis-recovery': {
+    file: 'socketio.ts',
+    client: 'socket.io',
+    path: '',
+    env: { BENCH_RECOVERY: '1' },
+    nodes: 2,
+    redis: true,
+  },
+  // The refactor check (issue 12): the ws-rooms target of another checkout of this repository, at
+  // BENCH_BEFORE_ROOT (a git worktree of the commit before the split), run by this harness.
+  'ws-rooms-before': {
+    file: 'ws-rooms.ts',
+    client: 'ws',
+    path: '/ws',
+    root: () => process.env.BENCH_BEFORE_ROOT,
+  },
 };
+
+// The scaleout scenario's targets: K processes of ws-rooms-scaleout.ts sharing one redis-server.
+for (let k = 1; k <= 8; k++) {
+  TARGETS[`ws-rooms-x${k}`] = {
+    file: 'ws-rooms-scaleout.ts',
+    client: 'ws',
+    path: '/ws',
+    nodes: k,
+    redis: true,
+  };
+}
 
 // raw-ws-naive (stringify and send per client) is available with --targets; the default run keeps
 // to the issue's peers plus the corked reference, within the 10-minute budget.
@@ -59,7 +101,9 @@ export function targetsOf(scenario, opts) {
 const STARTUP_TIMEOUT_MS = 60_000;
 
 /** Starts one server process of target `name` and resolves once it listens. */
-async function startNode(name, spec, root, env = {}) {
+async function startNode(name, spec, ownRoot, env = {}) {
+  const root = spec.root ? spec.root() : ownRoot;
+  if (!root) throw new Error(`${name}: no root (set BENCH_BEFORE_ROOT to a checkout)`);
   const child = startChild(name, path.join(root, 'bench', 'targets', spec.file), {
     cwd: root,
     execArgv: ['--expose-gc', '-r', '@swc-node/register'],

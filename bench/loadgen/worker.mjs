@@ -17,7 +17,7 @@
 import { at, CpuMeter, nowUs } from '../lib/clock.mjs';
 import { createHistogram, record } from '../lib/histogram.mjs';
 import { emit, serve } from '../lib/ipc-child.mjs';
-import { messageMaker, PREFIX, readTimestamp } from '../lib/payload.mjs';
+import { messageMaker, PREFIX, readTimestamp, roomMessageMaker } from '../lib/payload.mjs';
 import { RawClients, Receipts } from './raw-clients.mjs';
 import { connect, connectMany, serverCloses } from './transports.mjs';
 
@@ -65,6 +65,17 @@ class Tally {
   }
 }
 
+/**
+ * Member i's URL. With `cfg.rooms` (`{ start, perClient, step, end }`, the scaleout scenario) it
+ * asks the target to join rooms `start + i * perClient`, then every `step`, below `end`.
+ */
+function memberUrl(i) {
+  const r = cfg.rooms;
+  if (!r) return cfg.url;
+  const sep = cfg.url.includes('?') ? '&' : '?';
+  return `${cfg.url}${sep}rooms=${r.start + i * r.perClient},${r.step},${r.end}`;
+}
+
 /** Room members that report once every one of them has received something (sync). */
 function membersRole() {
   const tally = new Tally();
@@ -72,9 +83,9 @@ function membersRole() {
   let clients = [];
   const handlers = {
     connect: async () => {
-      const res = await connectMany(cfg.count, cfg.concurrency, () => {
+      const res = await connectMany(cfg.count, cfg.concurrency, (i) => {
         let seen = false;
-        return connect(cfg.kind, cfg.url, (data) => {
+        return connect(cfg.kind, memberUrl(i), (data) => {
           const ts = readTimestamp(data);
           if (!seen) {
             seen = true;
@@ -96,6 +107,8 @@ function membersRole() {
 function senderRole() {
   const tally = new Tally();
   const make = messageMaker('chat', cfg.size);
+  // With `cfg.rooms` (scaleout) each message goes to the next of that many rooms, in turn.
+  const makeForRoom = cfg.rooms ? roomMessageMaker(cfg.size) : null;
   const syncMessage = make(0);
   let sender;
   let syncTimer;
@@ -116,7 +129,7 @@ function senderRole() {
         running = false;
         return;
       }
-      sender.send('chat', make(now));
+      sender.send('chat', makeForRoom ? makeForRoom(now, sent % cfg.rooms) : make(now));
       sent++;
       if (now >= fromUs) sentInWindow++;
     }

@@ -16,8 +16,9 @@ export const crossnode = {
   title:
     'Cross-node fan-out over Redis: sender on node A, N receivers on node B (delivered messages)',
   kind: 'crossnode',
-  // Its own targets, whatever --targets says: the Redis pair and the single-node reference.
-  targets: ['ws-rooms', 'ws-rooms-redis'],
+  // Its own targets, whatever --targets says (--crossnode-targets): the Redis pairs, with and
+  // without recovery, socket.io's peers over Redis, and the single-node reference.
+  targets: (opts) => opts.crossnodeTargets,
   baseline: 'ws-rooms',
   cases(opts) {
     const out = [];

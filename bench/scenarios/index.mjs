@@ -15,6 +15,11 @@
  * /proc/<pid>/stat. It runs on ws-rooms-redis and, as the single-node reference, ws-rooms only;
  * it is part of the default run (DEFAULTS in lib/options.mjs).
  *
+ * (f) `scaleout`, K nodes over one redis-server (scaleout.mjs): broadcasts per second, CPU per node
+ * and of Redis per broadcast as nodes (1 to 6) and rooms (1 to 10,000) grow, on its own targets
+ * `ws-rooms-x<K>`; a case may name the targets it runs on (`targets` of the case). Not in the
+ * default run.
+ *
  * (e) `c100k`, many connections on one node (c100k.mjs): N connections held with heartbeats, on its
  * own targets (`--c100k-targets`) started with its ping period (`targetEnv`), in the first
  * `--c100k-rounds` rounds only (`rounds`), with a case timeout that grows with N
@@ -25,5 +30,6 @@ import { crossnode } from './crossnode.mjs';
 import { fanout } from './fanout.mjs';
 import { idle } from './idle.mjs';
 import { reqrep } from './reqrep.mjs';
+import { scaleout } from './scaleout.mjs';
 
-export const SCENARIOS = [idle, reqrep, fanout, crossnode, c100k];
+export const SCENARIOS = [idle, reqrep, fanout, crossnode, scaleout, c100k];

@@ -7,13 +7,19 @@
  * With BENCH_RECOVERY=1 it is the `socketio-recovery` target: socket.io's connection state
  * recovery on (two minutes, its in-memory session-aware adapter), the peer of `ws-rooms-recovery`.
  *
+ * With BENCH_REDIS_URL set it is a node of `socketio-redis` (or `socketio-redis-recovery`): the
+ * same app with `@socket.io/redis-streams-adapter` over ioredis, several processes sharing that
+ * Redis (the adapter socket.io documents for connection state recovery across servers).
+ *
  * `all` (the c100k scenario's trigger) is sent to every socket with `server.emit(...)`.
  * BENCH_PING_PERIOD_MS sets engine.io's `pingInterval` (its default, 25 s, otherwise).
  */
 import 'reflect-metadata';
-import { Module } from '@nestjs/common';
+import { type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { IoAdapter } from '@nestjs/platform-socket.io';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { Redis } from 'ioredis';
 import {
   ConnectedSocket,
   MessageBody,
@@ -22,11 +28,29 @@ import {
   WebSocketGateway,
   WebSocketServer,
 } from '@nestjs/websockets';
-import type { Server, Socket } from 'socket.io';
+import type { Server, ServerOptions, Socket } from 'socket.io';
 import { failStartup, listenForBench } from './nest-app';
 
 const RECOVERY = process.env.BENCH_RECOVERY === '1';
 const PING_PERIOD_MS = Number(process.env.BENCH_PING_PERIOD_MS) || 25_000;
+const REDIS_URL = process.env.BENCH_REDIS_URL;
+const NAME = `socketio${REDIS_URL ? '-redis' : ''}${RECOVERY ? '-recovery' : ''}`;
+
+/** Nest's socket.io adapter with the Redis Streams adapter plugged into its server. */
+class RedisStreamsIoAdapter extends IoAdapter {
+  constructor(
+    app: INestApplication,
+    private readonly redis: Redis,
+  ) {
+    super(app);
+  }
+
+  override createIOServer(port: number, options?: ServerOptions): Server {
+    const server = super.createIOServer(port, options) as Server;
+    server.adapter(createAdapter(this.redis));
+    return server;
+  }
+}
 
 @WebSocketGateway({
   maxHttpBufferSize: 1 << 20,
@@ -61,8 +85,10 @@ class AppModule {}
 
 async function main(): Promise<void> {
   const app = await NestFactory.create(AppModule, { logger: false });
-  app.useWebSocketAdapter(new IoAdapter(app));
-  await listenForBench(app, RECOVERY ? 'socketio-recovery' : 'socketio');
+  app.useWebSocketAdapter(
+    REDIS_URL ? new RedisStreamsIoAdapter(app, new Redis(REDIS_URL)) : new IoAdapter(app),
+  );
+  await listenForBench(app, NAME);
 }
 
-main().catch(failStartup(RECOVERY ? 'socketio-recovery' : 'socketio'));
+main().catch(failStartup(NAME));
