@@ -3,21 +3,24 @@
  * and `RoomsService<ChatEvents>`, and a `WsRoomsClient<ChatEvents>` in Node, over real sockets. The
  * compile-time half is tsc's (the calls below compile only because the map allows them); this suite
  * checks that what the map promises is what travels: a `void` event sent without a value, typed
- * values and replies in both directions, the principal from `authenticate`.
+ * values and replies in both directions, the principal inferred from `authenticate` by
+ * `defineWsRoomsOptions`, the endpoint of `@WebSocketServer()` typed by the same map.
  */
 import { Injectable, Module } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
+import { WebSocketServer } from '@nestjs/websockets';
 import WebSocket from 'ws';
 import {
   ConnectedSocket,
+  defineWsRoomsOptions,
   MessageBody,
   OnEvent,
   type OnWsConnection,
-  type PrincipalOf,
   RoomsService,
   type WsConnection,
+  type WsRoomsEndpoint,
   WsRoomsGateway,
   WsRoomsModule,
+  type WsRoomsPrincipal,
 } from 'ws-rooms';
 import { WsRoomsClient } from 'ws-rooms/client';
 import { next, WAIT_MS } from './support/modern-client-waits';
@@ -35,14 +38,18 @@ interface User {
   readonly name: string;
 }
 
-const authenticate = (request: IncomingMessage): User | null => {
-  const name = new URL(request.url ?? '', 'http://x').searchParams.get('name');
-  return name ? { name } : null;
-};
+/** The endpoint's options; the principal's type follows `authenticate` (User, not User | null). */
+const chatOptions = defineWsRoomsOptions({
+  endpoint: '/ws',
+  authenticate: (request): User | null => {
+    const name = new URL(request.url ?? '', 'http://x').searchParams.get('name');
+    return name ? { name } : null;
+  },
+});
 
 type ChatConnection = WsConnection<
   { confirmed?: boolean },
-  PrincipalOf<typeof authenticate>,
+  WsRoomsPrincipal<typeof chatOptions>,
   ChatEvents
 >;
 
@@ -60,6 +67,7 @@ class Announcer {
 
 @WsRoomsGateway()
 class TypedGateway implements OnWsConnection<ChatConnection> {
+  @WebSocketServer() server!: WsRoomsEndpoint<ChatEvents>;
   private readonly history: string[] = [];
 
   onWsConnection(c: ChatConnection): void {
@@ -83,7 +91,7 @@ class TypedGateway implements OnWsConnection<ChatConnection> {
   @OnEvent('chat')
   chat(@ConnectedSocket() c: ChatConnection, @MessageBody() text: string): void {
     this.history.push(text);
-    c.to('lobby').emit('said', { from: c.principal.name, text });
+    this.server.to('lobby').emit('said', { from: c.principal.name, text });
   }
 
   @OnEvent('typing')
@@ -99,7 +107,7 @@ class TypedGateway implements OnWsConnection<ChatConnection> {
 }
 
 @Module({
-  imports: [WsRoomsModule.forRoot({ endpoint: '/ws', authenticate })],
+  imports: [WsRoomsModule.forRoot(chatOptions)],
   providers: [TypedGateway, Announcer],
 })
 class TypedModule {}
