@@ -29,6 +29,12 @@ export interface RedisClusterServer {
   readonly nodes: readonly { host: string; port: number }[];
   /** Runs a command on one master with redis-cli and returns its output (bounded). */
   cli(port: number, ...args: string[]): Promise<string>;
+  /** SIGSTOP one master: its connections stay open, it answers nothing (keep it short of the node timeout, 2 s). */
+  freeze(index: number): void;
+  /** SIGCONT after {@link freeze}. */
+  thaw(index: number): void;
+  /** The port of the master that serves a slot, from `CLUSTER SLOTS` (bounded). */
+  masterOf(slot: number): Promise<number>;
   /** SIGKILL one master and wait for its exit. */
   kill(index: number): Promise<void>;
   /**
@@ -90,6 +96,19 @@ export async function startRedisCluster(timeoutMs = 30_000): Promise<RedisCluste
     nodes: ports.map((port) => ({ host: '127.0.0.1', port })),
     cli: (port, ...args) =>
       runCli(cli, ['-h', '127.0.0.1', '-p', String(port), ...args], timeoutMs),
+    freeze: (index) => void children[index]?.kill('SIGSTOP'),
+    thaw: (index) => void children[index]?.kill('SIGCONT'),
+    masterOf: async (slot) => {
+      const output = await runCli(
+        cli,
+        ['-h', '127.0.0.1', '-p', String(ports[0]), '--json', 'CLUSTER', 'SLOTS'],
+        timeoutMs,
+      );
+      const ranges = JSON.parse(output) as [number, number, [string, number, ...unknown[]]][];
+      const range = ranges.find(([from, to]) => from <= slot && slot <= to);
+      if (range === undefined) throw new Error(`no master serves slot ${slot}:\n${output}`);
+      return range[2][1];
+    },
     kill: async (index) => {
       const child = children[index];
       if (child) await killChild(child);

@@ -363,8 +363,11 @@ export class RedisRoomStore implements RoomStore {
           connectionName: redisOptions.connectionName ?? `${keyPrefix}:${nodeId}`,
         },
         lazyConnect: true,
-        // Nothing queues while a shard is away: what cannot be sent now is dropped and counted.
-        enableOfflineQueue: false,
+        // On: a command for a master whose connection is still opening waits in that connection's
+        // queue, in order. Off, ioredis fails it at once and retries it on a random master, which
+        // answers MOVED: commands overtake each other. What is queued stays bounded by
+        // maxUnacknowledgedBytes (broadcasts) and ioredis' maxRetriesPerRequest (the others).
+        enableOfflineQueue: true,
         shardedSubscribers: true,
       },
     );

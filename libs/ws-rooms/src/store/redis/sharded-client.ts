@@ -110,6 +110,11 @@ export class ShardedClient implements RedisClient {
     cluster.on('smessageBuffer', this.onMessage as (...args: unknown[]) => void);
   }
 
+  /** Origins whose messages are held right now, waiting for the fences of a node-wide broadcast. */
+  get holding(): number {
+    return this.order.holding;
+  }
+
   get status(): string {
     return this.cluster.status;
   }
