@@ -1,5 +1,5 @@
 import type { MaybePromise } from './presence-store.interface';
-import type { OutboundBroadcast } from './room-store.interface';
+import type { OutboundBroadcast } from './outbound-broadcast';
 
 /** One broadcast kept for recovery, with its offset in the log. */
 export interface RecordedBroadcast {

@@ -2,21 +2,10 @@ import type { BroadcastRequestResult } from '../interfaces/broadcast-operator.in
 import type { EmitValue } from '../protocol/message-codec';
 import type { PresenceStore } from './presence-store.interface';
 import type { RecoveryStore } from './recovery-store.interface';
+import type { OutboundBroadcast } from './outbound-broadcast';
 import type { RoomIndex } from './room-index';
 
-/** A broadcast as it travels between nodes: encoded once, never per recipient. */
-export interface OutboundBroadcast {
-  /** The encoded protocol message (not yet framed). */
-  readonly message: Buffer;
-  /** Send as a binary frame. */
-  readonly binary: boolean;
-  /** Rooms (or connection ids) to reach; `null` means every connection of the endpoint. */
-  readonly rooms: readonly string[] | null;
-  /** Rooms (or connection ids) whose members are skipped. */
-  readonly except: readonly string[];
-  /** Drop instead of queueing for connections that are already backed up. */
-  readonly volatile: boolean;
-}
+export type { OutboundBroadcast } from './outbound-broadcast';
 
 /** A request to the members of rooms (`to(room).request()`), as it travels between nodes. */
 export interface OutboundRequest {
