@@ -54,6 +54,12 @@ export const WsRoomsClientErrorCode = {
    * and without recovery. Reported once per connection; see the `sessionTimeout` option.
    */
   NoSession: 'WS_ROOMS_CLIENT_NO_SESSION',
+  /**
+   * The client asked for its id (the `identity` option), but the server opened the connection
+   * without telling it (`ws-rooms:identity`; a server before 0.2, or not a ws-rooms server): the
+   * connection works, without an `id`. Reported once per connection; see the `sessionTimeout` option.
+   */
+  NoIdentity: 'WS_ROOMS_CLIENT_NO_IDENTITY',
 } as const;
 
 /** One of the values of {@link WsRoomsClientErrorCode}. */

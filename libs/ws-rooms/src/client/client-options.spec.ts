@@ -18,6 +18,7 @@ describe('client options', () => {
       sendBufferPolicy: 'drop-oldest',
       requestTimeout: 10_000,
       recovery: false,
+      identity: true,
       sessionTimeout: 5000,
     });
     expect(DEFAULT_RECONNECT_OPTIONS).toEqual({
@@ -76,6 +77,10 @@ describe('client options', () => {
     }
     expect(() => resolveClientOptions({ WebSocket, recovery: 1 as unknown as boolean })).toThrow(
       'Invalid option recovery: 1 (expected a boolean)',
+    );
+    expect(resolveClientOptions({ WebSocket, identity: false }).identity).toBe(false);
+    expect(() => resolveClientOptions({ WebSocket, identity: 'no' as unknown as boolean })).toThrow(
+      'Invalid option identity: "no" (expected a boolean)',
     );
   });
 

@@ -92,12 +92,25 @@ export interface WsRoomsClientOptions {
    */
   readonly recovery?: boolean;
   /**
-   * With `recovery`: how long, in ms, the client waits after the socket opened for the server's
-   * session (`ws-rooms:session`, the first message of a server with recovery on) before it treats
-   * the connection as one without recovery. The client is `'open'`, `onConnect` runs and `id` is
-   * known only once the session arrived, so that they describe the connection the server assigned.
-   * A server whose recovery is off sends no session: the first other message it sends ends the
-   * wait at once, and otherwise this timeout does; both report `WS_ROOMS_CLIENT_NO_SESSION`.
+   * Without `recovery`: ask the server for the connection id (`ws-rooms-identity=1` in the URL's
+   * query), which it sends as the connection's first message (`ws-rooms:identity`), so that `id` is
+   * known from the first `onConnect` on. The client is `'open'` once the id arrived, or once the
+   * wait ends (see `sessionTimeout`). Turn it off against a server that is not ws-rooms 0.2 or
+   * later (an Iris server, a hand-written one), which never sends the id: the client then opens at
+   * once, and `id` stays `undefined`. With `recovery` the session carries the id and this option
+   * changes nothing.
+   * @default true
+   */
+  readonly identity?: boolean;
+  /**
+   * How long, in ms, the client waits after the socket opened for the server's first message when
+   * it asked for one: the session (`ws-rooms:session`) with `recovery`, the id
+   * (`ws-rooms:identity`) with `identity`. The client is `'open'`, `onConnect` runs and `id` is
+   * known only once it arrived, so that they describe the connection the server assigned. A server
+   * that does not send it (recovery off, or a server before 0.2): the first other message it sends
+   * ends the wait at once, and otherwise this timeout does; both report
+   * `WS_ROOMS_CLIENT_NO_SESSION` (with `recovery`) or `WS_ROOMS_CLIENT_NO_IDENTITY`, and the
+   * connection works without an id.
    * @default 5000
    */
   readonly sessionTimeout?: number;
@@ -129,6 +142,7 @@ export interface ResolvedClientOptions {
   readonly sendBufferPolicy: SendBufferPolicy;
   readonly requestTimeout: number;
   readonly recovery: boolean;
+  readonly identity: boolean;
   readonly sessionTimeout: number;
   readonly limits: Readonly<Required<ClientDecodeLimits>>;
   readonly timers: ClientTimers;
@@ -154,6 +168,7 @@ export const DEFAULT_CLIENT_OPTIONS = Object.freeze({
   sendBufferPolicy: 'drop-oldest' as SendBufferPolicy,
   requestTimeout: 10_000,
   recovery: false,
+  identity: true,
   sessionTimeout: 5000,
 });
 
@@ -190,6 +205,8 @@ export function resolveClientOptions(options: WsRoomsClientOptions = {}): Resolv
   }
   const recovery = options.recovery ?? DEFAULT_CLIENT_OPTIONS.recovery;
   if (typeof recovery !== 'boolean') invalid('recovery', recovery, 'a boolean');
+  const identity = options.identity ?? DEFAULT_CLIENT_OPTIONS.identity;
+  if (typeof identity !== 'boolean') invalid('identity', identity, 'a boolean');
   const sessionTimeout = options.sessionTimeout ?? DEFAULT_CLIENT_OPTIONS.sessionTimeout;
   if (!isRequestTimeout(sessionTimeout)) {
     invalid('sessionTimeout', sessionTimeout, `a number > 0 and <= ${MAX_TIMER_DELAY}`);
@@ -204,6 +221,7 @@ export function resolveClientOptions(options: WsRoomsClientOptions = {}): Resolv
     sendBufferPolicy,
     requestTimeout,
     recovery,
+    identity,
     sessionTimeout,
     limits: resolveLimits(options.limits),
     timers: { ...globalTimers, ...options.timers },

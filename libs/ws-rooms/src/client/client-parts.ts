@@ -91,6 +91,9 @@ export function createClientParts(
   if (greeting.recovering) {
     reserved.register(ReservedEvent.Session, (value) => greeting.receiveSession(value));
   }
+  if (greeting.identifying) {
+    reserved.register(ReservedEvent.Identity, (value) => greeting.receiveIdentity(value));
+  }
   return {
     autoConnect: resolved.autoConnect,
     codec,

@@ -1,4 +1,4 @@
-import { ReservedEvent } from '../protocol/protocol.constants';
+import { IDENTITY_QUERY_PARAMETER, ReservedEvent } from '../protocol/protocol.constants';
 import type { ClientDecodedValue, ParseResult } from './client-codec';
 import { WsRoomsClientError, WsRoomsClientErrorCode } from './client-errors';
 import type { ResolvedClientOptions } from './client-options';
@@ -7,6 +7,7 @@ import type { ErrorReporter } from './error-reporter';
 import { ListenerRegistry } from './listener-registry';
 import { OneShotTimer } from './one-shot-timer';
 import { RecoverySession, type RecoveryResult } from './recovery-session';
+import { withQueryParameters } from './url-query';
 
 /** What the greeting needs from the client. */
 export interface GreetingPorts {
@@ -19,33 +20,49 @@ export interface GreetingPorts {
 }
 
 /**
- * When an open socket becomes a ready connection. Without recovery, at once. With recovery, once
- * the server's session (`ws-rooms:session`, its first message) told the id and whether the rooms are
- * back; a server that sends anything else first, or nothing within `sessionTimeout`, has no session
- * to give, and the connection is ready without one (`WS_ROOMS_CLIENT_NO_SESSION`). It also keeps
- * the session between connections: the URL parameters that resume it, and the offsets already
- * delivered.
+ * When an open socket becomes a ready connection, and what the server said first. With recovery,
+ * once the server's session (`ws-rooms:session`) told the id and whether the rooms are back; with
+ * the `identity` option, once the server told the id (`ws-rooms:identity`); with neither, at once.
+ * A server that sends anything else first, or nothing within `sessionTimeout`, has nothing to say:
+ * the connection is ready without it (`WS_ROOMS_CLIENT_NO_SESSION`, `WS_ROOMS_CLIENT_NO_IDENTITY`).
+ * It also keeps the session between connections: the URL parameters that resume it, and the
+ * offsets already delivered.
  */
 export class ConnectionGreeting {
   /** The `onRecovery` listeners. */
   readonly recoveryListeners = new ListenerRegistry<[RecoveryResult]>();
   /** The recovery state; null when the `recovery` option is off. */
   private readonly session: RecoverySession | null;
-  /** Bounds the wait for the server's session after the socket opened. */
+  /** The reserved event the client waits for after the socket opened; null when it waits for none. */
+  private readonly awaited: string | null;
+  /** The id from the last `ws-rooms:identity` (without recovery). */
+  private identityId: string | undefined = undefined;
+  /** Bounds the wait for the server's first message after the socket opened. */
   private readonly timer: OneShotTimer;
 
   constructor(
-    private readonly options: Pick<ResolvedClientOptions, 'recovery' | 'sessionTimeout' | 'timers'>,
+    private readonly options: Pick<
+      ResolvedClientOptions,
+      'recovery' | 'identity' | 'sessionTimeout' | 'timers'
+    >,
     private readonly errors: ErrorReporter,
     private readonly ports: GreetingPorts,
   ) {
     this.session = options.recovery ? new RecoverySession() : null;
+    this.awaited = options.recovery
+      ? ReservedEvent.Session
+      : options.identity
+        ? ReservedEvent.Identity
+        : null;
     this.timer = new OneShotTimer(options.timers);
   }
 
-  /** The connection id the server told (see `WsRoomsClient.id`). */
+  /**
+   * The connection id the server told (see `WsRoomsClient.id`): the session's with recovery, else
+   * the last `ws-rooms:identity`'s.
+   */
   get id(): string | undefined {
-    return this.session?.id;
+    return this.session === null ? this.identityId : this.session.id;
   }
 
   /** Whether the client asks for recovery (a new connection may get its rooms back). */
@@ -53,9 +70,18 @@ export class ConnectionGreeting {
     return this.session !== null;
   }
 
+  /** Whether the client asks for its id alone (`ws-rooms:identity`). */
+  get identifying(): boolean {
+    return this.awaited === ReservedEvent.Identity;
+  }
+
   /** The URL of the next attempt, with what it asks of the server. */
   decorate(url: string): string {
-    return this.session === null ? url : this.session.decorate(url);
+    if (this.session !== null) return this.session.decorate(url);
+    if (!this.identifying) return url;
+    return withQueryParameters(url, (name) => name === IDENTITY_QUERY_PARAMETER, [
+      `${IDENTITY_QUERY_PARAMETER}=1`,
+    ]);
   }
 
   /** Exactly-once delivery of numbered broadcasts (always true without recovery). */
@@ -65,21 +91,21 @@ export class ConnectionGreeting {
 
   /** The attempt's socket opened. */
   opened(attempt: Attempt): void {
-    if (this.session === null) {
+    if (this.awaited === null) {
       this.ready(attempt);
       return;
     }
-    // The id, and whether the rooms are back, come with the session: the first message of a server
-    // with recovery on. Until then the connection is not ready and sends go to the buffer.
-    this.timer.start(this.options.sessionTimeout, () => this.noSession(attempt));
+    // The id (and, with recovery, whether the rooms are back) comes first from the server. Until
+    // then the connection is not ready and sends go to the buffer.
+    this.timer.start(this.options.sessionTimeout, () => this.nothingSaid(attempt));
   }
 
   /** A message arrived on the attempt, before it is dispatched. */
   received(attempt: Attempt, parsed: ParseResult): void {
-    // With recovery the session comes first: any other message means that none is coming.
+    // What the client waits for comes first: any other message means that it is not coming.
     if (attempt.announced) return;
-    if (parsed.kind === 'event' && parsed.event === ReservedEvent.Session) return;
-    this.noSession(attempt);
+    if (parsed.kind === 'event' && parsed.event === this.awaited) return;
+    this.nothingSaid(attempt);
   }
 
   /** The server's `ws-rooms:session`: the connection is ready once it is applied. */
@@ -98,6 +124,15 @@ export class ConnectionGreeting {
     else this.ready(attempt, tell);
   }
 
+  /** The server's `ws-rooms:identity`: the connection is ready once its id is known. */
+  receiveIdentity(value: ClientDecodedValue): void {
+    const attempt = this.ports.current() as Attempt;
+    const id = identityOf(value);
+    if (id !== undefined) this.identityId = id;
+    if (!attempt.announced) this.ready(attempt);
+    if (id === undefined) this.errors.invalidReserved(ReservedEvent.Identity, '{ id }');
+  }
+
   /** The attempt ended: nothing to wait for any more. */
   stop(): void {
     this.timer.clear();
@@ -114,16 +149,31 @@ export class ConnectionGreeting {
     this.ports.announce(attempt, then);
   }
 
-  /** A server that answered recovery with no session (its recovery is off): ready without one. */
-  private noSession(attempt: Attempt): void {
+  /** The server opened without what the client asked for: ready without it, and says why. */
+  private nothingSaid(attempt: Attempt): void {
     if (attempt !== this.ports.current() || attempt.announced) return;
     this.ready(attempt);
     this.errors.report(
-      new WsRoomsClientError(
-        WsRoomsClientErrorCode.NoSession,
-        'The server opened the connection without a recovery session (is its recovery option ' +
-          'on?): connected without an id and without recovery',
-      ),
+      this.session !== null
+        ? new WsRoomsClientError(
+            WsRoomsClientErrorCode.NoSession,
+            'The server opened the connection without a recovery session (is its recovery option ' +
+              'on?): connected without an id and without recovery',
+          )
+        : new WsRoomsClientError(
+            WsRoomsClientErrorCode.NoIdentity,
+            'The server opened the connection without telling its id (ws-rooms:identity, sent by ' +
+              'ws-rooms 0.2 and later): connected without an id; the identity option turns the ' +
+              'wait off',
+          ),
     );
   }
+}
+
+/** The id of a `ws-rooms:identity` payload `{ id }`, or undefined for any other shape. */
+function identityOf(value: ClientDecodedValue): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  if (value instanceof Uint8Array) return undefined;
+  const { id } = value as Record<string, unknown>;
+  return typeof id === 'string' && id.length > 0 ? id : undefined;
 }

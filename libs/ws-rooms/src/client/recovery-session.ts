@@ -1,4 +1,5 @@
 import type { ClientDecodedValue } from './client-codec';
+import { withQueryParameters } from './url-query';
 
 /**
  * Why the server could not resume a session (the `reason` of `ws-rooms:session`): the token is
@@ -79,18 +80,6 @@ export class RecoverySession {
    * fragment; parameters of the same names already in the URL are replaced.
    */
   decorate(url: string): string {
-    const hashAt = url.indexOf('#');
-    const beforeHash = hashAt === -1 ? url : url.slice(0, hashAt);
-    const hash = hashAt === -1 ? '' : url.slice(hashAt);
-    const queryAt = beforeHash.indexOf('?');
-    const path = queryAt === -1 ? beforeHash : beforeHash.slice(0, queryAt);
-    const kept =
-      queryAt === -1
-        ? []
-        : beforeHash
-            .slice(queryAt + 1)
-            .split('&')
-            .filter((part) => part.length > 0 && !isRecoveryParameter(part));
     const ours = [`${RecoveryQuery.OptIn}=1`];
     if (this.token !== undefined) {
       ours.push(
@@ -101,7 +90,7 @@ export class RecoverySession {
         ours.push(`${RecoveryQuery.Id}=${encodeURIComponent(this.currentId)}`);
       }
     }
-    return `${path}?${[...kept, ...ours].join('&')}${hash}`;
+    return withQueryParameters(url, isRecoveryParameter, ours);
   }
 
   /**
@@ -154,8 +143,7 @@ export class RecoverySession {
   }
 }
 
-function isRecoveryParameter(part: string): boolean {
-  const name = part.split('=', 1)[0];
+function isRecoveryParameter(name: string): boolean {
   return (
     name === RecoveryQuery.OptIn ||
     name === RecoveryQuery.Session ||

@@ -62,7 +62,13 @@ async function startEchoServer(
     return () => undefined;
   }, 'the server to listen');
   const received: EchoServer['received'] = [];
-  server.on('connection', (socket) => {
+  let connections = 0;
+  server.on('connection', (socket, request) => {
+    // As a ws-rooms server does: the id first, to a client that asks for it.
+    connections++;
+    if (request.url?.includes('ws-rooms-identity=1')) {
+      socket.send(`${P}ws-rooms:identity;4;{"id":"echo-${connections}"}`);
+    }
     socket.on('message', (raw: RawData, isBinary: boolean) => {
       const data = isBinary ? (raw as Buffer) : (raw as Buffer).toString('utf8');
       received.push({ data, isBinary });

@@ -149,8 +149,8 @@ describe('WsRoomsClient readiness with recovery', () => {
     expect(log).toEqual(['connect me', 'recovery fresh me']);
   });
 
-  it('without recovery, is open at the socket open, as before', () => {
-    const { client, kit, log } = recovering({ recovery: false });
+  it('without recovery and without identity, is open at the socket open, without an id', () => {
+    const { client, kit, log } = recovering({ recovery: false, identity: false });
     kit.last.acceptOpen();
     expect(client.state).toBe('open');
     expect(log).toEqual(['connect undefined']);

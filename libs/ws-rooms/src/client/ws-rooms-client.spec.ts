@@ -54,7 +54,7 @@ describe('WsRoomsClient', () => {
       const client = new WsRoomsClient('ws://server/chat', { WebSocket: kit.WebSocket });
       expect(client.state).toBe('connecting');
       expect(kit.sockets).toHaveLength(1);
-      expect(kit.last.url).toBe('ws://server/chat');
+      expect(kit.last.url).toBe('ws://server/chat?ws-rooms-identity=1');
       expect(kit.last.binaryType).toBe('arraybuffer');
       client.close();
     });
@@ -77,7 +77,7 @@ describe('WsRoomsClient', () => {
         WebSocket: kit.WebSocket,
         protocols: ['v1'],
       });
-      expect(kit.last.url).toBe('wss://server/chat');
+      expect(kit.last.url).toBe('wss://server/chat?ws-rooms-identity=1');
       expect(kit.last.protocols).toEqual(['v1']);
       client.close();
     });
@@ -93,8 +93,8 @@ describe('WsRoomsClient', () => {
       kit.last.dropConnection();
       timers.runNext();
       expect(kit.sockets.map((socket) => socket.url)).toEqual([
-        'ws://server/chat?token=1',
-        'ws://server/chat?token=2',
+        'ws://server/chat?token=1&ws-rooms-identity=1',
+        'ws://server/chat?token=2&ws-rooms-identity=1',
       ]);
       client.close();
     });
@@ -989,8 +989,9 @@ describe('WsRoomsClient recovery', () => {
     return { ...harness, results };
   }
 
-  it('leaves the URL alone without the option, and opts in with it', () => {
-    expect(openHarness().kit.last.url).toBe('ws://server/chat');
+  it('asks for the id alone without the option, and opts in to recovery with it', () => {
+    expect(openHarness().kit.last.url).toBe('ws://server/chat?ws-rooms-identity=1');
+    expect(openHarness({ identity: false }).kit.last.url).toBe('ws://server/chat');
     expect(recovering().kit.last.url).toBe('ws://server/chat?ws-rooms-recovery=1');
   });
 
@@ -1122,7 +1123,7 @@ describe('WsRoomsClient recovery', () => {
     expect(errors.map((error) => error.event)).toEqual(['ws-rooms:session']);
     const plain = openHarness();
     plain.kit.last.receive(session({ id: 'a', token: 't', offset: 0, recovered: false }));
-    expect(plain.client.id).toBeUndefined();
+    expect(plain.client.id).toBe('fake-1');
     expect(plain.errors).toEqual([]);
   });
 });

@@ -45,11 +45,23 @@ export const ReservedEvent = {
    */
   Session: 'ws-rooms:session',
   /**
+   * Server to a client that asked for its id (`ws-rooms-identity=1` in the upgrade URL, see
+   * {@link IDENTITY_QUERY_PARAMETER}), first message of the connection: JSON `{ id }`.
+   */
+  Identity: 'ws-rooms:identity',
+  /**
    * Server to a client that opted in to recovery: a room broadcast with its offset, type 0, payload
    * `<offset>;<the original message, bytes unchanged>`.
    */
   Message: 'ws-rooms:m',
 } as const;
+
+/**
+ * The query parameter of the upgrade URL with which a client asks for its connection id:
+ * `ws-rooms-identity=1` makes `ws-rooms:identity` the connection's first message. Opt-in, so that
+ * the original Iris client, which never asks, never receives it.
+ */
+export const IDENTITY_QUERY_PARAMETER = 'ws-rooms-identity';
 
 /** One of the values of {@link ReservedEvent}. */
 export type ReservedEvent = (typeof ReservedEvent)[keyof typeof ReservedEvent];

@@ -16,6 +16,7 @@ import type { Scheduler } from '../util/scheduler';
 import { ConnectionLimiter } from './admission/connection-limiter';
 import { UpgradeAdmission } from './admission/upgrade-admission';
 import {
+  createIdentityExtension,
   createPresenceExtension,
   createRecoveryExtension,
   type ExtensionContext,
@@ -129,7 +130,7 @@ export class EndpointParts {
     this.recovery = recovery?.extension ?? null;
     this.recoveryStore = recovery?.log ?? null;
     this.delivery.hook = this.recovery;
-    const extensions: ServerExtension[] = [];
+    const extensions: ServerExtension[] = [createIdentityExtension()];
     if (this.presence !== null) extensions.push(this.presence);
     if (this.recovery !== null) extensions.push(this.recovery);
     this.membership = new Membership(this.index, store, extensions, options, track, (error) =>
@@ -176,6 +177,7 @@ export class EndpointParts {
       flood,
       this.handlers,
       this.recovery,
+      extensions,
       this.logger,
       {
         isAvailable: () => ports.isAvailable(),

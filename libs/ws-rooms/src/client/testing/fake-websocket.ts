@@ -34,6 +34,8 @@ export class FakeWebSocket implements WebSocketLike {
     readonly url: string,
     readonly protocols: string | string[] | undefined,
     private readonly nodeLike: boolean,
+    /** The socket's number among those of its kit, from 1. */
+    readonly serial = 1,
   ) {}
 
   /** Present only on Node-like fakes, as only the `ws` package has it. */
@@ -68,10 +70,18 @@ export class FakeWebSocket implements WebSocketLike {
     this.finish(wasOpen ? (code ?? 1005) : 1006, wasOpen ? (reason ?? '') : '', wasOpen);
   }
 
-  /** The server accepts the handshake. */
-  acceptOpen(): void {
+  /**
+   * The server accepts the handshake. Like a ws-rooms server (0.2 and later), it then tells a client
+   * that asked for its id (`ws-rooms-identity=1` in the URL) that id, `fake-<n>` for the n-th
+   * socket; `identity` overrides it, and `null` plays a server that never tells it.
+   */
+  acceptOpen(identity?: string | null): void {
     this.readyState = ReadyState.Open;
     this.handler<object>('onopen')?.({});
+    if (identity === null || !/[?&]ws-rooms-identity=1(&|#|$)/.test(this.url)) return;
+    if (this.readyState !== ReadyState.Open) return;
+    const id = identity ?? `fake-${this.serial}`;
+    this.receive(`iris-websocket-message:ws-rooms:identity;4;${JSON.stringify({ id })}`);
   }
 
   /** A message from the server (a string for a text frame, an ArrayBuffer for a binary one). */
@@ -128,7 +138,7 @@ export function createFakeWebSocket(options: { nodeLike?: boolean } = {}): FakeW
   const nodeLike = options.nodeLike ?? false;
   class ScriptedWebSocket extends FakeWebSocket {
     constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols, nodeLike);
+      super(url, protocols, nodeLike, sockets.length + 1);
       sockets.push(this);
     }
   }

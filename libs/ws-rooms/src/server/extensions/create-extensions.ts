@@ -15,6 +15,7 @@ import { PresenceTracker } from './presence-tracker';
 import { RecoveryLog } from '../../store/recovery-log';
 import type { Membership } from '../rooms/membership';
 import type { WsRoomsStats } from '../server-stats';
+import { IdentityExtension } from './identity-extension';
 import { PresenceExtension } from './presence-extension';
 import { RecoveryExtension } from './recovery-extension';
 import { SessionBudget } from './session-budget';
@@ -35,6 +36,11 @@ export interface ExtensionContext {
   closer(): ConnectionCloser;
   command(command: RemoteCommand): Promise<boolean>;
   broadcastFrom(senderId: string | undefined): BroadcastOperator;
+}
+
+/** Tells clients that ask their connection id (always on: a client opts in per connection). */
+export function createIdentityExtension(): IdentityExtension {
+  return new IdentityExtension();
 }
 
 /** Presence of opted-in rooms (the `presence` option), with the store's shared records if any. */

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Connection } from '../../connection/connection';
 import type { OutboundBroadcast } from '../../store/room-store.interface';
 
@@ -23,6 +24,12 @@ export type RecipientSender = (connection: Connection) => boolean | undefined;
  * endpoint (and, for joins and leaves, awaited by the caller's `join()` / `leave()`).
  */
 export interface ServerExtension {
+  /**
+   * A connection was accepted, before recovery's session and the connection hooks: what the hook
+   * sends is the connection's first message. `request` is the upgrade request (its URL carries
+   * what the client asked for).
+   */
+  connected?(connection: Connection, request: IncomingMessage): unknown;
   /** A local connection joined a room; `routed` is the store's own work for the join. */
   joined?(connection: Connection, room: string, routed: unknown): unknown;
   /** A local connection left a room. */

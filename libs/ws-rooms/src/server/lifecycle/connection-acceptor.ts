@@ -12,6 +12,7 @@ import { retainUpgradeRequest } from '../admission/retained-request';
 import type { ConnectionLimiter } from '../admission/connection-limiter';
 import { describeError } from '../../util/describe-error';
 import type { RecoveryExtension, ResumeRequest } from '../extensions/recovery-extension';
+import type { ServerExtension } from '../extensions/server-extension';
 import type { FloodGuard } from '../inbound/flood-guard';
 import type { HandlerRegistry } from '../inbound/handler-registry';
 import { isPromiseLike } from '../../util/maybe-promise';
@@ -46,6 +47,7 @@ export class ConnectionAcceptor {
     private readonly flood: FloodGuard,
     private readonly handlers: HandlerRegistry,
     private readonly recovery: RecoveryExtension | null,
+    private readonly extensions: readonly ServerExtension[],
     private readonly logger: Logger,
     private readonly ports: AcceptPorts,
   ) {}
@@ -79,6 +81,9 @@ export class ConnectionAcceptor {
     this.registry.add(connection);
     bindSocket(ws, connection);
     this.ports.track(this.store.connected(id));
+    for (const extension of this.extensions) {
+      this.ports.track(extension.connected?.(connection, request));
+    }
     const started =
       resume === null || this.recovery === null
         ? undefined
