@@ -114,11 +114,12 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
 
   /**
    * The connection id the server assigned, which is also the name of the room that reaches only this
-   * client. Known with the `recovery` option (the server tells it in `ws-rooms:session`, and the
-   * client is `'open'` only once it arrived, so `onConnect` listeners already see it): after a
-   * recovery it is unchanged, after a failed one it is the new id. While reconnecting it is still the
-   * previous id (the one the client tries to resume). `undefined` before the first session, without
-   * recovery, and against a server without recovery.
+   * client. The server tells it as the connection's first message (`ws-rooms:session` with the
+   * `recovery` option, `ws-rooms:identity` otherwise), and the client is `'open'` only once it
+   * arrived, so `onConnect` listeners already see it. After a reconnect it is the new connection's
+   * id (after a recovery, the same one); while reconnecting it is still the previous one.
+   * `undefined` before the first connection, with the `identity` option off (and no recovery), and
+   * against a server that does not tell it (before 0.2, or recovery asked of a server without it).
    */
   get id(): string | undefined {
     return this.greeting.id;
@@ -334,9 +335,9 @@ export class WsRoomsClient<Events extends WsEventMap = UntypedEventMap> {
    * Listens to the connection becoming ready (`'open'`). It fires on **every** (re)connect, so this
    * is where an app restores its server-side state, which a new connection does not have: rooms are
    * server-side, so emit your join events here. Messages sent from this listener go out before the
-   * messages buffered while offline. With the `recovery` option it fires once the server's session
-   * arrived (so `id` is the connection's), just before `onRecovery`; rejoin in `onRecovery` then
-   * (when `recovered` is false): a recovered connection already has its rooms back.
+   * messages buffered while offline. It fires once the server told the connection's id (so `id` is
+   * the connection's). With the `recovery` option that is its session, and `onRecovery` follows;
+   * rejoin there (when `recovered` is false): a recovered connection already has its rooms back.
    */
   onConnect(listener: () => void): Unsubscribe {
     return this.loop.connectListeners.add(listener);
