@@ -84,6 +84,16 @@ const checks = {
     });
   },
 
+  factory(): void {
+    // forRootAsync: the factory returns typed options; the principal is read from its result.
+    const factory = async (header: string) =>
+      defineWsRoomsOptions({
+        endpoint: '/f',
+        authenticate: (request) => (request.headers[header] === 'ok' ? { name: 'x' } : false),
+      });
+    same<WsRoomsPrincipal<Awaited<ReturnType<typeof factory>>>, { name: string }>(true);
+  },
+
   options(): void {
     // Typed options remain options: forRoot, forRootAsync factories and the adapter take them.
     const plain: WsRoomsOptions = synchronous;
@@ -99,6 +109,7 @@ describe('defineWsRoomsOptions', () => {
       'connection',
       'metadata',
       'authenticate',
+      'factory',
       'options',
     ]);
   });
