@@ -211,6 +211,7 @@ export function describeEndpointChannel(
     };
   };
   send('error', RESERVED_MESSAGE_KEYS.error, 'The server reports a failed message to its sender.');
+  send('identity', RESERVED_MESSAGE_KEYS.identity, 'The server tells a client that asks its id.');
   if (endpoint.presence) {
     send('presence', RESERVED_MESSAGE_KEYS.presence, 'The server tells members who is in a room.');
   }

@@ -28,6 +28,7 @@ export const RESERVED_MESSAGE_KEYS = {
   error: 'ws-rooms.error',
   presence: 'ws-rooms.presence',
   session: 'ws-rooms.session',
+  identity: 'ws-rooms.identity',
   message: 'ws-rooms.m',
   requestToServer: 'ws-rooms.req.toServer',
   errorReplyToClient: 'ws-rooms.res.errorToClient',
@@ -63,8 +64,8 @@ function disabled(enabled: boolean, option: string): string {
 
 /**
  * Every reserved `ws-rooms:*` event, as channel messages by key: errors, requests and replies in
- * both directions (those the per-event messages do not cover), presence, recovery's session and
- * numbered messages. Present whether or not the endpoint's options send them
+ * both directions (those the per-event messages do not cover), presence, the identity, recovery's
+ * session and numbered messages. Present whether or not the endpoint's options send them
  * (`x-ws-rooms-enabled` says); all are JSON (digit 4) but `ws-rooms:m` (digit 0).
  */
 export function reservedMessages(features: ReservedFeatures): Record<string, AsyncApiMessage> {
@@ -136,6 +137,17 @@ export function reservedMessages(features: ReservedFeatures): Record<string, Asy
         ['id', 'token', 'recovered'],
       ),
       extensions: { 'x-ws-rooms-enabled': features.recovery },
+    }),
+    [RESERVED_MESSAGE_KEYS.identity]: eventMessage({
+      prefix,
+      event: ReservedEvent.Identity,
+      title: 'Identity',
+      summary: 'The first message of a connection that asked for its id (ws-rooms-identity=1).',
+      description:
+        'Sent to a client that put ws-rooms-identity=1 in the upgrade URL, before anything the connection hooks send: { id }, the connection id (also the name of the room that reaches only this connection). The modern client asks when its recovery is off; clients that do not ask (the original Iris script) never receive it.',
+      frame: JSON_FRAME,
+      payload: object({ id: ID }, ['id']),
+      extensions: { 'x-ws-rooms-enabled': true },
     }),
     [RESERVED_MESSAGE_KEYS.message]: eventMessage({
       prefix,
