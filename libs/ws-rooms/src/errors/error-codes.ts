@@ -45,7 +45,10 @@ export const WsRoomsErrorCode = {
   JsonTooLarge: 'WS_ROOMS_JSON_TOO_LARGE',
   /** A room name longer than `maxRoomNameLength` bytes. */
   RoomNameTooLong: 'WS_ROOMS_ROOM_NAME_TOO_LONG',
-  /** A connection sent more messages than `maxMessageRate` / `maxMessageBurst` allow (close 1008). */
+  /**
+   * A connection sent more messages than `maxMessageRate` / `maxMessageBurst` allow: the excess is
+   * dropped (told once a second); one that floods on a whole burst past them is closed with 1013.
+   */
   RateLimited: 'WS_ROOMS_RATE_LIMITED',
   /** A request named an event that has no handler on the other side. */
   NoHandler: 'WS_ROOMS_NO_HANDLER',
