@@ -8,13 +8,13 @@ export const CloseCode = {
   ProtocolError: 1002,
   /** A text message was not valid UTF-8. */
   InvalidPayload: 1007,
-  /** A policy was violated (e.g. a slow consumer, a message rate). */
+  /** A policy was violated (a slow consumer, a message in too many fragments). */
   PolicyViolation: 1008,
   /** An inbound message was larger than `maxMessageSize`. */
   MessageTooBig: 1009,
   /** The server met an unexpected condition (e.g. a connection hook threw). */
   InternalError: 1011,
-  /** The server is overloaded; try again later. */
+  /** Try again later: sent to a client that floods on a whole burst past the message rate. */
   TryAgainLater: 1013,
 } as const;
 
