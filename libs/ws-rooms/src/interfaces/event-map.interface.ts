@@ -153,6 +153,9 @@ export type RequestArgs<Requests, K extends keyof Requests, Options> =
  * const authenticate = async (request: IncomingMessage) => users.fromToken(tokenOf(request)); // User | null
  * type ChatConnection = WsConnection<ChatData, PrincipalOf<typeof authenticate>, ChatEvents>;
  * ```
+ *
+ * For `authenticate` written inline in the options, `defineWsRoomsOptions` and
+ * `WsRoomsPrincipal<typeof options>` give the same type.
  */
 export type PrincipalOf<Authenticate extends (...args: never[]) => unknown> = Exclude<
   Awaited<ReturnType<Authenticate>>,

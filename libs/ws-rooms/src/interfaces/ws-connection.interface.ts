@@ -66,7 +66,9 @@ export type ServerEmitArgs<Value> = [...EventArgs<Value>, options?: EmitOptions]
  * `@ConnectedSocket()`; services find it by id.
  *
  * - `TData` types the per-connection store (`data`);
- * - `TPrincipal` the principal `authenticate` accepted the connection with (see `PrincipalOf`);
+ * - `TPrincipal` the principal `authenticate` accepted the connection with: name it with
+ *   `WsRoomsPrincipal<typeof options>` for options written with `defineWsRoomsOptions`, or
+ *   `PrincipalOf<typeof authenticate>`;
  * - `TEvents` the endpoint's {@link WsEventMap}: `emit` and `to(...)` take its `toClient` events,
  *   `request` its `requestsToClient`, `on` listens to its `toServer` events.
  *
