@@ -78,6 +78,7 @@ export { MessageCodec, assertEventName } from './protocol/message-codec';
 export type { DecodeResult, DecodedValue, EmitValue, JsonValue } from './protocol/message-codec';
 export {
   DEFAULT_PREFIX,
+  IDENTITY_QUERY_PARAMETER,
   LEGACY_PREFIX,
   PayloadType,
   ReservedEvent,

@@ -66,6 +66,11 @@ export {
   TRY_AGAIN_LATER_CLOSE_CODE,
   type CloseDetails,
 } from './reconnect-policy';
+/**
+ * The upgrade URL's query parameter with which the modern client asks for its id
+ * (`ws-rooms-identity=1`; the `identity` option), answered with `ws-rooms:identity`.
+ */
+export { IDENTITY_QUERY_PARAMETER } from '../protocol/protocol.constants';
 export { unwrapMessage, type WrappedMessage } from './recovery-envelope';
 export {
   RecoveryQuery,
