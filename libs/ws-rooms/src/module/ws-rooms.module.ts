@@ -37,8 +37,13 @@ import type {
  */
 @Module({})
 export class WsRoomsModule {
-  /** Registers an endpoint from its path, or from options validated right away. */
-  static forRoot(options: string | WsRoomsOptions): DynamicModule {
+  /**
+   * Registers an endpoint from its path, or from options validated right away. `TPrincipal` is
+   * inferred from `authenticate` and types `presence.metadata`'s principal.
+   */
+  static forRoot<TPrincipal = unknown>(
+    options: string | WsRoomsOptions<TPrincipal>,
+  ): DynamicModule {
     const resolved = resolveOptions(options);
     return this.build(resolved.name, {
       provide: getWsRoomsOptionsToken(resolved.name),
@@ -46,8 +51,13 @@ export class WsRoomsModule {
     });
   }
 
-  /** Registers an endpoint whose options come from DI; they are validated when the factory returns. */
-  static forRootAsync(options: WsRoomsAsyncOptions): DynamicModule {
+  /**
+   * Registers an endpoint whose options come from DI; they are validated when the factory returns.
+   * `TPrincipal` is inferred from the factory's `authenticate`, as for `forRoot`.
+   */
+  static forRootAsync<TPrincipal = unknown>(
+    options: WsRoomsAsyncOptions<TPrincipal>,
+  ): DynamicModule {
     const name = options.name ?? DEFAULT_ENDPOINT_NAME;
     const sources = [options.useFactory, options.useClass, options.useExisting].filter(
       (source) => source !== undefined,
