@@ -537,7 +537,9 @@ describe('recovery across nodes (Redis Streams)', () => {
     });
     await nextRecovery(client);
     const id = client.id!;
-    const token = (client as unknown as { session: { token: string } }).session.token;
+    // The client's recovery state lives in its greeting part (client/connection-greeting.ts).
+    const token = (client as unknown as { greeting: { session: { token: string } } }).greeting
+      .session.token;
     const attempt = async (node: number, name: string) => {
       const raw = await ProtocolClient.connect(
         cluster.nodes[node].wsUrl(
