@@ -90,14 +90,17 @@ describe('the generated AsyncAPI document', () => {
     expect(document.channels.default.bindings).toEqual({
       ws: expect.objectContaining({ method: 'GET', bindingVersion: '0.1.0' }),
     });
-    // Recovery is on for /chat only: its query parameters are described there.
+    // Recovery is on for /chat only: its query parameters are described there; the id's everywhere.
     expect(Object.keys(document.channels.default.bindings.ws.query.properties)).toEqual([
+      'ws-rooms-identity',
       'ws-rooms-recovery',
       'ws-rooms-session',
       'ws-rooms-offset',
       'ws-rooms-id',
     ]);
-    expect(document.channels.admin.bindings.ws.query).toBeUndefined();
+    expect(Object.keys(document.channels.admin.bindings.ws.query.properties)).toEqual([
+      'ws-rooms-identity',
+    ]);
   });
 
   it('has an operation for each event clients may send, @OnEvent and @SubscribeMessage alike', () => {

@@ -263,7 +263,7 @@ export function describeEndpointChannel(
       bindings: {
         ws: {
           method: 'GET',
-          ...(endpoint.recovery ? { query: recoveryQuery() } : {}),
+          query: upgradeQuery(endpoint.recovery),
           bindingVersion: '0.1.0',
         },
       },
@@ -318,6 +318,30 @@ function nativeMessage(natives: readonly DescribedHandler[]): AsyncApiMessage {
       'Any websocket message that does not start with the prefix, delivered whole and unparsed: no event name, no type digit, no reply.',
     contentType: text ? 'text/plain' : 'application/octet-stream',
     payload: text ? { type: 'string' } : { type: 'string', format: 'binary' },
+  };
+}
+
+/** The upgrade URL's query parameters: the id on every endpoint, recovery's where it is on. */
+function upgradeQuery(recovery: boolean): AsyncApiSchema {
+  const identity: Record<string, AsyncApiSchema> = {
+    'ws-rooms-identity': {
+      type: 'string',
+      const: '1',
+      description: 'ask for the connection id (ws-rooms:identity, the first message)',
+    },
+  };
+  if (!recovery) {
+    return {
+      type: 'object',
+      description: 'The connection id is asked for in the upgrade URL.',
+      properties: identity,
+    };
+  }
+  const query = recoveryQuery();
+  return {
+    ...query,
+    description: 'The connection id and missed-message recovery are asked for in the upgrade URL.',
+    properties: { ...identity, ...query.properties },
   };
 }
 
