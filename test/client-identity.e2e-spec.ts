@@ -16,6 +16,8 @@ import {
   WsRoomsModule,
 } from 'ws-rooms';
 import { WsRoomsClient, type WsRoomsClientError, type WsRoomsClientOptions } from 'ws-rooms/client';
+import { WsRoomsTestClient } from 'ws-rooms/testing';
+import { Test } from '@nestjs/testing';
 import { next, WAIT_MS } from './support/modern-client-waits';
 import { ProtocolClient } from './support/protocol-client';
 import { Recorder } from './support/recorder';
@@ -132,5 +134,19 @@ describe('client.id without recovery (ws-rooms:identity)', () => {
     iris.emit('kick', '');
     expect(await iris.waitClose()).toEqual({ code: 4500, reason: 'kicked' });
     expect(iris.received.filter((m) => m.event?.startsWith('ws-rooms:'))).toEqual([]);
+  });
+
+  it('is known to WsRoomsTestClient from connect() on (ws-rooms/testing)', async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [PlainModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    try {
+      const client = await WsRoomsTestClient.connect(app);
+      const serverId = await accepted.waitForCount(1, WAIT_MS, 'the test client to be accepted');
+      expect(client.id).toBe(serverId);
+      expect(await client.next('welcome')).toBe(serverId);
+      await client.close();
+    } finally {
+      await app.close();
+    }
   });
 });

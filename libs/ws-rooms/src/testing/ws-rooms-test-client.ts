@@ -37,7 +37,7 @@ export interface WsRoomsTestClientOptions {
    * `close`, and `request` unless its call gives a `timeout`. @default 2000
    */
   readonly timeout?: number;
-  /** Ask for missed-message recovery (the server's `recovery` option); `id` is then known. @default false */
+  /** Ask for missed-message recovery (the server's `recovery` option). @default false */
   readonly recovery?: boolean;
   /** The most values kept per event, and of server errors (the oldest go first). @default 1000 */
   readonly maxQueued?: number;
@@ -172,7 +172,7 @@ export class WsRoomsTestClient<Events extends WsEventMap = UntypedEventMap> {
     return testClient;
   }
 
-  /** The connection id, when the client knows it (with the `recovery` option). */
+  /** The connection id the server told at connect time (`ws-rooms:identity`, or the session). */
   get id(): string | undefined {
     return this.client.id;
   }
