@@ -106,6 +106,17 @@ describe('WsRoomsClient identity (without recovery)', () => {
     expect(log).toHaveLength(2);
   });
 
+  it('reads only { id } with a non-empty string id; any other payload leaves the id as it was', () => {
+    const { client, kit, log } = identifying();
+    kit.last.acceptOpen('me');
+    for (const payload of [[], 'me2', 42, null, {}, { id: '' }, { id: ['x'] }]) {
+      kit.last.receive(identity(payload));
+    }
+    kit.last.receive(`${P}ws-rooms:identity;0;{"id":"text"}`);
+    expect(client.id).toBe('me');
+    expect(log).toEqual(['connect me', ...Array(8).fill('error WS_ROOMS_INVALID_PAYLOAD')]);
+  });
+
   it('with identity false, asks nothing and is open at the socket open', () => {
     const { client, kit, log } = identifying({ identity: false });
     expect(kit.last.url).toBe('ws://server/chat?token=a');
