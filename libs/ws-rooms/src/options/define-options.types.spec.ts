@@ -92,6 +92,7 @@ const checks = {
         authenticate: (request) => (request.headers[header] === 'ok' ? { name: 'x' } : false),
       });
     same<WsRoomsPrincipal<Awaited<ReturnType<typeof factory>>>, { name: string }>(true);
+    void factory;
   },
 
   options(): void {
