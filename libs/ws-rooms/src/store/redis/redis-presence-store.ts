@@ -7,6 +7,7 @@ import type {
 } from '../presence-store.interface';
 import { FORGET_NODE, PRESENCE_ADD, PRESENCE_READ, PRESENCE_REMOVE } from './redis-scripts';
 import type { RedisClient } from './redis-client';
+import { addInCluster, forgetNodeInCluster } from './cluster-presence';
 import type { RedisKeys } from './redis-keys';
 import type { RedisStoreContext } from './redis-store-context';
 import { jsonDepthWithin, utf8Within } from './redis-wire-limits';
@@ -48,11 +49,14 @@ export class RedisPresenceStore implements PresenceStore {
     const client = this.context.readyClient();
     if (client !== null) {
       try {
-        const reply = (await PRESENCE_ADD.run(
-          client,
-          [keys.presence(room), keys.presenceVersion(room), keys.presenceRooms(nodeId)],
-          [member.id, JSON.stringify({ n: nodeId, m: member.meta }), room],
-        )) as [number, string[]];
+        const record = JSON.stringify({ n: nodeId, m: member.meta });
+        const reply = keys.cluster
+          ? await addInCluster(client, keys, nodeId, room, member.id, record)
+          : ((await PRESENCE_ADD.run(
+              client,
+              [keys.presence(room), keys.presenceVersion(room), keys.presenceRooms(nodeId)],
+              [member.id, record, room],
+            )) as [number, string[]]);
         const members = readMembers(reply[1], null, this.context);
         return { members, version: Number(reply[0]), partial: false };
       } catch (error) {
@@ -163,6 +167,9 @@ export async function forgetNode(
   nodeId: string,
   mode: ForgetMode,
 ): Promise<PresenceRemoval[]> {
+  if (keys.cluster) {
+    return forgetNodeInCluster(client, keys, nodeId, mode, EMPTY_ROOM_VERSION_TTL);
+  }
   const flat = (await FORGET_NODE.run(
     client,
     [keys.nodes, keys.presenceRooms(nodeId), keys.node(nodeId)],
