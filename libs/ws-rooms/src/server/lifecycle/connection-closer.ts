@@ -53,8 +53,11 @@ export class ConnectionCloser {
     this.registry.delete(connection);
     const rooms = this.membership.leaveAll(connection);
     // 1001 (this node going away) is not an end: with a shared log the client resumes elsewhere.
+    // A client's close frame without a code (1005) is as deliberate as one with 1000.
     const deliberate =
-      code === 1000 || (initiator === 'server' && code !== 1006 && code !== CloseCode.GoingAway);
+      code === 1000 ||
+      (initiator === 'client' && code === 1005) ||
+      (initiator === 'server' && code !== 1006 && code !== CloseCode.GoingAway);
     const end = { code, initiator, rooms, resumable: !deliberate };
     const kept: Promise<unknown>[] = [];
     for (const extension of this.extensions) {
