@@ -32,6 +32,7 @@ import { ConnectionAcceptor } from './lifecycle/connection-acceptor';
 import { ConnectionCloser } from './lifecycle/connection-closer';
 import { ConnectionRegistry } from './lifecycle/connection-registry';
 import { Heartbeat, type HeartbeatActions } from './lifecycle/heartbeat';
+import { FragmentWatch } from './inbound/fragment-watch';
 import { Delivery } from './outbound/delivery';
 import { Recipients } from './outbound/recipients';
 import { RequestManager } from './requests/request-manager';
@@ -78,6 +79,7 @@ export class EndpointParts {
   readonly acceptor: ConnectionAcceptor;
   readonly admission: UpgradeAdmission;
   readonly heartbeat: Heartbeat<Connection>;
+  readonly fragments: FragmentWatch;
 
   constructor(
     private readonly options: ResolvedWsRoomsOptions,
@@ -205,6 +207,11 @@ export class EndpointParts {
       },
     );
     this.heartbeat = new Heartbeat<Connection>(options, this.heartbeatActions(), scheduler);
+    this.fragments = new FragmentWatch(options.fragmentTimeout, scheduler, {
+      connections: () => this.connections.values(),
+      close,
+      warn: (message) => this.logger.warn(message),
+    });
   }
 
   /** A broadcast operator with no target yet; `senderId` makes `NotMe` meaningful. */

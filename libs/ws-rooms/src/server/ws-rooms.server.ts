@@ -129,6 +129,7 @@ export class WsRoomsServer implements ConnectionHost, PublicWsRoomsServer {
     await this.store.start(this.parts.localNode());
     await this.parts.recoveryStore?.start?.();
     this.parts.heartbeat.start();
+    this.parts.fragments.start();
   }
 
   /**
@@ -141,6 +142,7 @@ export class WsRoomsServer implements ConnectionHost, PublicWsRoomsServer {
     this.shuttingDown = true;
     const deadline = monotonicNow() + this.options.closeTimeout;
     this.parts.heartbeat.stop();
+    this.parts.fragments.stop();
     this.parts.admission.abortPending();
     const closed: Promise<void>[] = [];
     for (const connection of [...this.parts.connections.values()]) {
