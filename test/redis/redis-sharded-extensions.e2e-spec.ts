@@ -1,5 +1,6 @@
 /**
- * Presence on a Redis Cluster, end to end with the modern client: lists and changes across nodes,
+ * Presence and room requests on a Redis Cluster, end to end with the modern client: lists and
+ * changes across nodes,
  * one version sequence per room, and the members of a node that dies removed from rooms that live
  * on every shard (the two-step removal of `cluster-presence.ts`). And recovery, which a cluster does
  * not offer, refused at start-up with a typed error.
@@ -116,6 +117,24 @@ it('lists members of every node in join order, with one version sequence per roo
   await alice.request('leave', 'p-lobby');
   expect(await aliceLeft).toMatchObject({ type: 'left', room: 'p-lobby' });
   expect(namesOf(await nodes[2].app.get(RoomsService).presence('p-lobby'))).toEqual(['bob']);
+});
+
+it('collects the replies of the members of every node to a room request', async () => {
+  const alice = on(1, 'alice');
+  alice.onRequest('vote', (question) => `alice: ${String(question)}`);
+  const bob = on(2, 'bob');
+  bob.onRequest('vote', (question) => `bob: ${String(question)}`);
+  const eve = on(2, 'eve');
+  eve.onRequest('vote', () => 'eve should not be asked');
+  for (const member of [alice, bob]) await member.request('join', 'poll');
+  await eve.request('join', 'elsewhere');
+  const result = await nodes[0].app.get(RoomsService).to('poll').request('vote', 'lunch', {
+    timeout: 1000,
+  });
+  expect(result.partial).toBe(false);
+  expect([...result.replies.values()].sort()).toEqual(['alice: lunch', 'bob: lunch']);
+  expect(result.missing).toEqual([]);
+  for (const member of [alice, bob, eve]) member.close();
 });
 
 it('removes the members of a dead node from rooms on every shard, once, and tells each room', async () => {
