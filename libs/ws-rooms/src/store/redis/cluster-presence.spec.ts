@@ -7,7 +7,7 @@ const keys = new RedisKeys('app', true);
 
 /**
  * Records the scripts run and checks what Redis Cluster would: the keys of one script are in one
- * slot (the real scripts run on a real cluster in test/redis/redis-sharded-presence.e2e-spec.ts).
+ * slot (the real scripts run on a real cluster in test/redis/redis-sharded-extensions.e2e-spec.ts).
  */
 function recordingClient(replies: (keys: string[]) => unknown) {
   const runs: string[][] = [];
