@@ -1,3 +1,9 @@
+/**
+ * Most members a presence snapshot lists, by default (`maxPresenceMembers` of the presence stores).
+ * A room with more is listed by its earliest joins and flagged `partial`.
+ */
+export const DEFAULT_MAX_PRESENCE_MEMBERS = 10_000;
+
 /** A value now, or later: the memory stores answer synchronously, networked ones asynchronously. */
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -22,7 +28,10 @@ export interface PresenceSnapshot {
    * store could not number it (a networked store that is unreachable).
    */
   readonly version: number;
-  /** True when the store could not reach every node's records (the local ones are included). */
+  /**
+   * True when the store could not reach every node's records (the local ones are included), or
+   * when the room has more members than the store lists (`maxPresenceMembers`).
+   */
   readonly partial: boolean;
 }
 

@@ -1,9 +1,10 @@
 import { describeError } from '../../util/describe-error';
-import type {
-  PresenceMember,
-  PresenceSnapshot,
-  PresenceStore,
-  PresenceStoreEvents,
+import {
+  DEFAULT_MAX_PRESENCE_MEMBERS,
+  type PresenceMember,
+  type PresenceSnapshot,
+  type PresenceStore,
+  type PresenceStoreEvents,
 } from '../presence-store.interface';
 import { FORGET_NODE, PRESENCE_ADD, PRESENCE_READ, PRESENCE_REMOVE } from './redis-scripts';
 import type { RedisClient } from './redis-client';
@@ -33,7 +34,11 @@ export class RedisPresenceStore implements PresenceStore {
   private events: PresenceStoreEvents | null = null;
   private changesLost = false;
 
-  constructor(private readonly context: RedisStoreContext) {}
+  /** @param maxPresenceMembers most members a snapshot lists, the earliest joins (then `partial`). */
+  constructor(
+    private readonly context: RedisStoreContext,
+    private readonly maxPresenceMembers: number = DEFAULT_MAX_PRESENCE_MEMBERS,
+  ) {}
 
   attach(events: PresenceStoreEvents): void {
     this.events = events;
@@ -57,8 +62,13 @@ export class RedisPresenceStore implements PresenceStore {
               [keys.presence(room), keys.presenceVersion(room), keys.presenceRooms(nodeId)],
               [member.id, record, room],
             )) as [number, string[]]);
-        const members = readMembers(reply[1], null, this.context);
-        return { members, version: Number(reply[0]), partial: false };
+        const { members, truncated } = readMembers(
+          reply[1],
+          null,
+          this.context,
+          this.maxPresenceMembers,
+        );
+        return { members, version: Number(reply[0]), partial: truncated };
       } catch (error) {
         this.context.failure('presence', `recording presence failed: ${describeError(error)}`);
       }
@@ -102,8 +112,13 @@ export class RedisPresenceStore implements PresenceStore {
         ]);
         const alive = new Set(live);
         alive.add(this.context.nodeId);
-        const members = readMembers(reply[1], alive, this.context);
-        return { members, version: Number(reply[0]), partial: false };
+        const { members, truncated } = readMembers(
+          reply[1],
+          alive,
+          this.context,
+          this.maxPresenceMembers,
+        );
+        return { members, version: Number(reply[0]), partial: truncated };
       } catch (error) {
         this.context.failure('presence', `reading presence failed: ${describeError(error)}`);
       }
@@ -189,16 +204,22 @@ export async function forgetNode(
 /**
  * Reads hash fields and values into members in join order, keeping those of `alive` nodes. A
  * record is another node's writing: one beyond the wire limits (an id too long, metadata too large
- * or too deep to send on) or that does not parse is left out and counted.
+ * or too deep to send on) or that does not parse is left out and counted. Past `maxMembers` records,
+ * only the earliest joins are checked and parsed (the others cost one number read each), and the
+ * list is `truncated`.
  */
 function readMembers(
   flat: readonly string[],
   alive: ReadonlySet<string> | null,
   context: Pick<RedisStoreContext, 'limits' | 'stats'>,
-): PresenceMember[] {
+  maxMembers: number,
+): { members: PresenceMember[]; truncated: boolean } {
   const { limits, stats } = context;
   const members: { member: PresenceMember; joined: number }[] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) {
+  const chosen = earliestRecords(flat, maxMembers);
+  const count = chosen?.length ?? flat.length >> 1;
+  for (let n = 0; n < count; n++) {
+    const i = chosen === null ? 2 * n : chosen[n];
     const value = flat[i + 1];
     const colon = value.indexOf(':');
     if (
@@ -227,5 +248,18 @@ function readMembers(
     }
   }
   members.sort((a, b) => a.joined - b.joined);
-  return members.map((entry) => entry.member);
+  return { members: members.map((entry) => entry.member), truncated: chosen !== null };
+}
+
+/** Past `max` records, the field indexes of the `max` earliest joins; null when all fit. */
+function earliestRecords(flat: readonly string[], max: number): number[] | null {
+  if (flat.length >> 1 <= max) return null;
+  const order: { at: number; joined: number }[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const value = String(flat[i + 1]);
+    const joined = Number(value.slice(0, Math.max(0, value.indexOf(':'))));
+    order.push({ at: i, joined: Number.isFinite(joined) ? joined : Number.MAX_SAFE_INTEGER });
+  }
+  order.sort((a, b) => a.joined - b.joined);
+  return order.slice(0, max).map((entry) => entry.at);
 }
