@@ -371,10 +371,18 @@ export class RedisRoomStore implements RoomStore {
         shardedSubscribers: true,
       },
     );
-    return new ShardedClient(connection, this.context.keys, requestTimeout, {
-      malformed: () => this.stats.malformedMessages++,
-      failure: (kind, message) => this.context.failure(kind, message),
-    });
+    // Held messages are bounded like unacknowledged publishes: by maxUnacknowledgedBytes.
+    const { maxUnacknowledgedBytes } = this.context.options;
+    return new ShardedClient(
+      connection,
+      this.context.keys,
+      requestTimeout,
+      maxUnacknowledgedBytes,
+      {
+        malformed: () => this.stats.malformedMessages++,
+        failure: (kind, message) => this.context.failure(kind, message),
+      },
+    );
   }
 
   private isConnected(): boolean {

@@ -39,7 +39,7 @@ function setup() {
   const cluster = new RecordingCluster();
   const failures: string[] = [];
   let malformed = 0;
-  const client = new ShardedClient(cluster as unknown as ClusterConnection, keys, 100, {
+  const client = new ShardedClient(cluster as unknown as ClusterConnection, keys, 100, 1 << 20, {
     malformed: () => malformed++,
     failure: (kind, message) => failures.push(`${kind}: ${message}`),
   });

@@ -93,12 +93,14 @@ export class ShardedClient implements RedisClient {
     readonly cluster: ClusterConnection,
     private readonly keys: RedisKeys,
     fenceTimeoutMs: number,
+    /** Bytes of messages held for the order across shards, all origins together. */
+    maxHeldBytes: number,
     private readonly ports: ShardedClientPorts,
   ) {
     // Answers need no order: `<keyPrefix>:{res:` starts every reply channel.
     this.unorderedPrefix = keys.replies('').slice(0, -1);
     this.order = new ShardedOrder(
-      { fenceTimeoutMs, maxHeld: 10_000, maxOrigins: 4096 },
+      { fenceTimeoutMs, maxHeld: 10_000, maxHeldBytes, maxOrigins: 4096 },
       {
         deliver: (channel, body) => this.emit(channel, body),
         timedOut: () =>

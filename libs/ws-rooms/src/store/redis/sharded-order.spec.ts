@@ -16,7 +16,7 @@ function setup(limits: Partial<ShardedOrderLimits> = {}) {
   const dropped: string[] = [];
   let timedOut = 0;
   const order = new ShardedOrder(
-    { fenceTimeoutMs: 50, maxHeld: 100, maxOrigins: 10, ...limits },
+    { fenceTimeoutMs: 50, maxHeld: 100, maxHeldBytes: 1000, maxOrigins: 10, ...limits },
     {
       deliver: (_channel, body) => delivered.push(body.toString()),
       timedOut: () => timedOut++,
@@ -114,6 +114,21 @@ describe('ShardedOrder', () => {
     // The hold was full: the broadcast was released without its fence, then what followed it.
     expect(dropped).toEqual(['overflow']);
     expect(delivered).toEqual(['to all', 'a', 'b', 'c']);
+  });
+
+  it('bounds the bytes it holds, all origins together', () => {
+    const { receive, delivered, dropped, order } = setup({ maxHeldBytes: 10 });
+    receive(message(1, 'to all', 2));
+    expect(order.bytes).toBe(6);
+    receive(message(2, 'after'));
+    // 11 bytes held: the origin's messages were released in order, the fence never came.
+    expect(dropped).toEqual(['overflow']);
+    expect(delivered).toEqual(['to all', 'after']);
+    expect(order.bytes).toBe(0);
+    receive(message(3, 'ok', 2, 9));
+    receive(fence(3, 2, 9));
+    expect(delivered).toEqual(['to all', 'after', 'ok']);
+    expect(order.bytes).toBe(0);
   });
 
   it('bounds the origins it remembers', () => {

@@ -16,6 +16,8 @@ export interface ShardedOrderLimits {
   readonly fenceTimeoutMs: number;
   /** Messages held per origin behind an incomplete node-wide broadcast. */
   readonly maxHeld: number;
+  /** Bytes of bodies held, all origins together (beyond, the receiving origin is released early). */
+  readonly maxHeldBytes: number;
   /** Origins remembered (their last node-wide broadcast, to drop its late fences). */
   readonly maxOrigins: number;
 }
@@ -57,6 +59,7 @@ interface Origin {
  */
 export class ShardedOrder {
   private readonly origins = new Map<number, Origin>();
+  private heldBytes = 0;
 
   constructor(
     private readonly limits: ShardedOrderLimits,
@@ -80,10 +83,16 @@ export class ShardedOrder {
     this.drain(envelope.epoch, origin);
   }
 
+  /** Bytes of the bodies held right now. */
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
   /** Forgets everything held, without delivering it (the store is closing). */
   clear(): void {
     for (const origin of this.origins.values()) if (origin.timer) clearTimeout(origin.timer);
     this.origins.clear();
+    this.heldBytes = 0;
   }
 
   private single(origin: Origin, channel: Buffer, envelope: ShardedEnvelope): void {
@@ -118,9 +127,11 @@ export class ShardedOrder {
       this.hold(origin, entry);
     }
     entry.got++;
-    if (!envelope.fence) {
+    if (!envelope.fence && entry.body === null) {
       entry.channel = channel;
       entry.body = envelope.body;
+      this.heldBytes += entry.body.length;
+      this.bound(origin);
     }
   }
 
@@ -135,6 +146,20 @@ export class ShardedOrder {
     let index = held.length;
     while (index > 0 && held[index - 1].sequence > entry.sequence) index--;
     held.splice(index, 0, entry);
+    if (entry.body !== null) {
+      this.heldBytes += entry.body.length;
+      this.bound(origin);
+    }
+  }
+
+  /** Beyond `maxHeldBytes`, this origin's held messages are released, in order, whatever is missing. */
+  private bound(origin: Origin): void {
+    if (this.heldBytes <= this.limits.maxHeldBytes || origin.held.length === 0) return;
+    this.ports.dropped('overflow');
+    while (this.heldBytes > this.limits.maxHeldBytes && origin.held.length > 0) {
+      origin.held[0].got = origin.held[0].copies;
+      this.release(origin);
+    }
   }
 
   /** Delivers from the front while complete. */
@@ -156,6 +181,7 @@ export class ShardedOrder {
     const { held } = origin;
     while (held.length > 0 && held[0].got >= held[0].copies) {
       const entry = held.shift()!;
+      if (entry.body !== null) this.heldBytes -= entry.body.length;
       if (entry.copies > 1) origin.lastBarrier = Math.max(origin.lastBarrier, entry.sequence);
       if (entry.body === null || entry.channel === null) this.ports.dropped('no-body');
       else this.ports.deliver(entry.channel, entry.body);
