@@ -5,6 +5,7 @@
  */
 import Redis from 'ioredis';
 import {
+  DEFAULT_MAX_PRESENCE_MEMBERS,
   type LocalNode,
   MemoryPresenceStore,
   type PresenceStore,
@@ -32,7 +33,7 @@ function emptyNode(): LocalNode {
   };
 }
 
-const DEFAULT_MAX = 10_000;
+const DEFAULT_MAX = DEFAULT_MAX_PRESENCE_MEMBERS;
 
 describe('presence members read from Redis are bounded in number', () => {
   let redis: RedisServer;
@@ -83,6 +84,7 @@ describe('presence members read from Redis are bounded in number', () => {
   }
 
   it('a snapshot of a room with more records than 10,000 lists the 10,000 earliest joins, partial', async () => {
+    expect(DEFAULT_MAX_PRESENCE_MEMBERS).toBe(10_000);
     const { store, presence } = await presenceStore('bounded');
     await writeRecords('bounded:presence:big', store.nodeId, DEFAULT_MAX + 2500);
     await admin.set('bounded:presence-version:big', String(DEFAULT_MAX + 2500));
