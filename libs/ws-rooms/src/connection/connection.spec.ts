@@ -1,4 +1,4 @@
-import type { Duplex } from 'node:stream';
+import { type Duplex, Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { WsRoomsErrorCode } from '../errors/error-codes';
 import { WsRoomsError } from '../errors/ws-rooms.error';
@@ -6,7 +6,7 @@ import type { BroadcastOperator } from '../interfaces/broadcast-operator.interfa
 import { frameMessage } from '../protocol/frame';
 import { type EmitValue, MessageCodec } from '../protocol/message-codec';
 import { DEFAULT_PREFIX } from '../protocol/protocol.constants';
-import { WriteBatcher } from '../server/write-batcher';
+import { WriteBatcher } from '../server/outbound/write-batcher';
 import { RoomIndex } from '../store/room-index';
 import { Connection } from './connection';
 import type { ConnectionHost, ConnectionLimits } from './connection-host.interface';
@@ -14,24 +14,58 @@ import type { ConnectionHost, ConnectionLimits } from './connection-host.interfa
 /** Resolves after the `setImmediate` callbacks queued so far (the write batcher's) have run. */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** A raw socket that records what the connection does to it. */
-class FakeSocket {
-  writableLength = 0;
-  readonly calls: string[] = [];
-  readonly written: Buffer[] = [];
+/**
+ * A real Node `Writable` standing in for the TCP socket: cork and uncork are Node's own, and each
+ * call to the underlying write (one system call on a real socket) is recorded as one batch. With
+ * `stall()` the writes never complete, as when the peer stops reading, so `writableLength` grows.
+ */
+class RecordingSocket extends Writable {
+  /** The frames of each underlying write, in order. */
+  readonly batches: Buffer[][] = [];
+  private stalled = false;
+  private readonly held: (() => void)[] = [];
 
-  cork(): void {
-    this.calls.push('cork');
+  constructor() {
+    super({ decodeStrings: false });
   }
 
-  uncork(): void {
-    this.calls.push('uncork');
+  /** Every frame written so far, in order. */
+  get written(): Buffer[] {
+    return this.batches.flat();
   }
 
-  write(chunk: Buffer): boolean {
-    this.calls.push(`write ${chunk.length}`);
-    this.written.push(chunk);
-    return true;
+  /** The sizes of the frames of each underlying write. */
+  get batchSizes(): number[][] {
+    return this.batches.map((batch) => batch.map((frame) => frame.length));
+  }
+
+  /** From now on, writes are taken but not completed until `release()`. */
+  stall(): void {
+    this.stalled = true;
+  }
+
+  /** Completes the writes held since `stall()` (the peer read everything) and stops stalling. */
+  release(): void {
+    this.stalled = false;
+    for (const done of this.held.splice(0)) done();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error) => void): void {
+    this.batches.push([chunk]);
+    this.complete(done);
+  }
+
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    done: (error?: Error) => void,
+  ): void {
+    this.batches.push(chunks.map((entry) => entry.chunk));
+    this.complete(done);
+  }
+
+  private complete(done: () => void): void {
+    if (this.stalled) this.held.push(done);
+    else done();
   }
 }
 
@@ -129,7 +163,7 @@ class FakeWebSocket {
 
 interface Harness {
   readonly connection: Connection;
-  readonly socket: FakeSocket;
+  readonly socket: RecordingSocket;
   readonly host: FakeHost;
   readonly ws: FakeWebSocket;
 }
@@ -140,7 +174,7 @@ function createConnection(limits: Partial<ConnectionLimits> = {}): Harness {
     writeBufferSize: 64 * 1024,
     ...limits,
   });
-  const socket = new FakeSocket();
+  const socket = new RecordingSocket();
   const ws = new FakeWebSocket();
   const connection = new Connection(
     'conn-1',
@@ -157,22 +191,29 @@ function createConnection(limits: Partial<ConnectionLimits> = {}): Harness {
 /** A pre-framed message of exactly `length` bytes. */
 const frameOf = (length: number, fill = 0x61): Buffer => Buffer.alloc(length, fill);
 
+/** A stalled socket already holding `bytes` the peer has not read. */
+function backedUp(socket: RecordingSocket, bytes: number): void {
+  socket.stall();
+  socket.write(Buffer.alloc(bytes));
+}
+
 describe('Connection send path', () => {
   describe('batching within one event-loop turn', () => {
-    it('writes nothing during the turn, then every frame of the turn in one corked batch', async () => {
+    it('writes the frames of the turn into the corked socket, which sends them in one batch at the end of the turn', async () => {
       const { connection, socket } = createConnection();
       const frames = [frameOf(10, 0x61), frameOf(20, 0x62), frameOf(30, 0x63)];
       for (const frame of frames) expect(connection.sendFrame(frame, false)).toBe(true);
-      expect(socket.calls).toEqual([]);
-      expect(connection.pendingBytes).toBe(60);
+      expect(socket.batches).toEqual([]);
+      expect(socket.writableCorked).toBe(1);
+      expect(socket.writableLength).toBe(60);
+      expect(connection.corkedBytes).toBe(60);
       await nextTurn();
-      expect(socket.calls).toEqual(['cork', 'write 10', 'write 20', 'write 30', 'uncork']);
-      expect(socket.written).toEqual(frames);
-      expect(connection.pending).toBeNull();
-      expect(connection.pendingBytes).toBe(0);
+      expect(socket.batches).toEqual([frames]);
+      expect(socket.writableCorked).toBe(0);
+      expect(connection.corkedBytes).toBe(0);
     });
 
-    it('asks the host for one flush per turn, however many frames are queued', async () => {
+    it('asks the host for one flush per turn, however many frames are sent', async () => {
       const { connection, host } = createConnection();
       for (let i = 0; i < 5; i++) connection.sendFrame(frameOf(10), false);
       expect(host.scheduled).toEqual([connection]);
@@ -181,11 +222,11 @@ describe('Connection send path', () => {
       expect(host.scheduled).toEqual([connection, connection]);
     });
 
-    it('writes a lone frame with a plain write', async () => {
+    it('writes a lone frame in a batch of its own', async () => {
       const { connection, socket } = createConnection();
       connection.sendFrame(frameOf(10), false);
       await nextTurn();
-      expect(socket.calls).toEqual(['write 10']);
+      expect(socket.batchSizes).toEqual([[10]]);
     });
 
     it('keeps the batches of two connections apart', async () => {
@@ -195,82 +236,107 @@ describe('Connection send path', () => {
       second.connection.sendFrame(frameOf(2), false);
       first.connection.sendFrame(frameOf(3), false);
       await nextTurn();
-      expect(first.socket.calls).toEqual(['cork', 'write 1', 'write 3', 'uncork']);
-      expect(second.socket.calls).toEqual(['write 2']);
+      expect(first.socket.batchSizes).toEqual([[1, 3]]);
+      expect(second.socket.batchSizes).toEqual([[2]]);
+    });
+
+    it('lets what ws writes afterwards (a pong, a close frame) follow the frames, in the same batch', async () => {
+      const { connection, socket } = createConnection();
+      connection.sendFrame(frameOf(10), false);
+      const pong = Buffer.from([0x8a, 0x00]);
+      socket.write(pong);
+      connection.sendFrame(frameOf(20), false);
+      await nextTurn();
+      expect(socket.batchSizes).toEqual([[10, 2, 20]]);
+    });
+
+    it('flush() sends the frames of the turn at once, and the end of the turn finds nothing', async () => {
+      const { connection, socket } = createConnection();
+      connection.sendFrame(frameOf(10), false);
+      connection.sendFrame(frameOf(20), false);
+      connection.flush();
+      expect(socket.batchSizes).toEqual([[10, 20]]);
+      expect(socket.writableCorked).toBe(0);
+      await nextTurn();
+      expect(socket.batches).toHaveLength(1);
+      expect(socket.writableCorked).toBe(0);
     });
   });
 
   describe('writeBufferSize', () => {
-    it('writes a batch at once, corked, when it reaches writeBufferSize', async () => {
+    it('sends a batch at once when it reaches writeBufferSize', async () => {
       const { connection, socket } = createConnection({ writeBufferSize: 100 });
       connection.sendFrame(frameOf(40), false);
       connection.sendFrame(frameOf(40), false);
-      expect(socket.calls).toEqual([]);
+      expect(socket.batches).toEqual([]);
       connection.sendFrame(frameOf(40), false);
-      expect(socket.calls).toEqual(['cork', 'write 40', 'write 40', 'write 40', 'uncork']);
-      expect(connection.pendingBytes).toBe(0);
+      expect(socket.batchSizes).toEqual([[40, 40, 40]]);
+      expect(connection.corkedBytes).toBe(0);
       await nextTurn();
       // The end-of-turn flush finds nothing left to write.
-      expect(socket.calls).toHaveLength(5);
+      expect(socket.batches).toHaveLength(1);
+      expect(socket.writableCorked).toBe(0);
     });
 
     it('counts a batch of exactly writeBufferSize bytes as full', () => {
       const { connection, socket } = createConnection({ writeBufferSize: 100 });
       connection.sendFrame(frameOf(50), false);
       connection.sendFrame(frameOf(50), false);
-      expect(socket.written).toHaveLength(2);
+      expect(socket.batchSizes).toEqual([[50, 50]]);
     });
 
     it('holds the same frames until the end of the turn under a larger writeBufferSize', async () => {
       const { connection, socket } = createConnection({ writeBufferSize: 1000 });
       for (let i = 0; i < 3; i++) connection.sendFrame(frameOf(40), false);
-      expect(socket.calls).toEqual([]);
+      expect(socket.batches).toEqual([]);
       await nextTurn();
-      expect(socket.written).toHaveLength(3);
+      expect(socket.batchSizes).toEqual([[40, 40, 40]]);
     });
 
-    it('writes a single frame larger than writeBufferSize at once', () => {
-      const { connection, socket } = createConnection({ writeBufferSize: 100 });
+    it('writes a single frame larger than writeBufferSize at once, uncorked', () => {
+      const { connection, socket, host } = createConnection({ writeBufferSize: 100 });
       connection.sendFrame(frameOf(150), false);
-      expect(socket.calls).toEqual(['write 150']);
+      expect(socket.batchSizes).toEqual([[150]]);
+      expect(socket.writableCorked).toBe(0);
+      expect(host.scheduled).toEqual([]);
     });
 
-    it('sends frames queued after an early flush with the end-of-turn flush', async () => {
+    it('sends frames written after an early batch with the end-of-turn flush', async () => {
       const { connection, socket } = createConnection({ writeBufferSize: 100 });
       connection.sendFrame(frameOf(60), false);
       connection.sendFrame(frameOf(60), false);
       connection.sendFrame(frameOf(7), false);
-      expect(socket.written.map((frame) => frame.length)).toEqual([60, 60]);
+      expect(socket.batchSizes).toEqual([[60, 60]]);
       await nextTurn();
-      expect(socket.written.map((frame) => frame.length)).toEqual([60, 60, 7]);
+      expect(socket.batchSizes).toEqual([[60, 60], [7]]);
+      expect(socket.writableCorked).toBe(0);
     });
   });
 
   describe('maxBufferedBytes', () => {
     it('cuts the connection as a slow consumer when a send would pass the limit', async () => {
       const { connection, socket, host } = createConnection({ maxBufferedBytes: 100 });
-      socket.writableLength = 90;
+      backedUp(socket, 90);
       expect(connection.sendFrame(frameOf(20), false)).toBe(false);
       expect(host.slowConsumerCuts).toEqual([
         { connection, why: 'send queue over maxBufferedBytes' },
       ]);
-      expect(connection.pendingBytes).toBe(0);
+      expect(connection.corkedBytes).toBe(0);
       await nextTurn();
-      expect(socket.written).toEqual([]);
+      expect(socket.batchSizes).toEqual([[90]]);
     });
 
     it('drops a volatile send silently instead', async () => {
       const { connection, socket, host } = createConnection({ maxBufferedBytes: 100 });
-      socket.writableLength = 90;
+      backedUp(socket, 90);
       expect(connection.sendFrame(frameOf(20), true)).toBe(false);
       expect(host.slowConsumerCuts).toEqual([]);
       expect(host.closes).toEqual([]);
-      expect(connection.pendingBytes).toBe(0);
       await nextTurn();
-      expect(socket.written).toEqual([]);
+      expect(socket.batchSizes).toEqual([[90]]);
     });
 
-    it('counts the frames still waiting for this turn', () => {
+    it('counts the frames corked in this turn', () => {
       const { connection, host } = createConnection({ maxBufferedBytes: 100 });
       expect(connection.sendFrame(frameOf(60), false)).toBe(true);
       expect(connection.sendFrame(frameOf(60), false)).toBe(false);
@@ -278,32 +344,32 @@ describe('Connection send path', () => {
     });
 
     it('lets one frame larger than the limit through to an idle connection, but not behind others', () => {
-      const { connection, socket, host } = createConnection({
+      const { connection, host } = createConnection({
         maxBufferedBytes: 100,
         writeBufferSize: 1 << 20,
       });
       expect(connection.sendFrame(Buffer.alloc(500), false)).toBe(true);
       expect(host.slowConsumerCuts).toHaveLength(0);
-      socket.writableLength = 1;
       expect(connection.sendFrame(Buffer.alloc(500), false)).toBe(false);
       expect(host.slowConsumerCuts).toHaveLength(1);
     });
 
     it('accepts a send that reaches the limit exactly', () => {
       const { connection, socket, host } = createConnection({ maxBufferedBytes: 100 });
-      socket.writableLength = 40;
+      backedUp(socket, 40);
       expect(connection.sendFrame(frameOf(60), false)).toBe(true);
       expect(host.slowConsumerCuts).toEqual([]);
     });
 
     it('accepts a volatile send again once the socket has drained', async () => {
       const { connection, socket } = createConnection({ maxBufferedBytes: 100 });
-      socket.writableLength = 90;
+      backedUp(socket, 90);
       expect(connection.sendFrame(frameOf(20), true)).toBe(false);
-      socket.writableLength = 0;
+      socket.release();
+      expect(socket.writableLength).toBe(0);
       expect(connection.sendFrame(frameOf(20), true)).toBe(true);
       await nextTurn();
-      expect(socket.written).toHaveLength(1);
+      expect(socket.batchSizes).toEqual([[90], [20]]);
     });
   });
 
@@ -311,25 +377,29 @@ describe('Connection send path', () => {
     it.each([
       ['CLOSING', WebSocket.CLOSING],
       ['CLOSED', WebSocket.CLOSED],
-    ])(
-      'writes nothing when the ws is %s at flush time, and forgets the frames',
-      async (_name, state) => {
-        const { connection, socket, ws } = createConnection();
-        connection.sendFrame(frameOf(10), false);
-        connection.sendFrame(frameOf(10), false);
-        ws.readyState = state;
-        await nextTurn();
-        expect(socket.calls).toEqual([]);
-        expect(connection.pending).toBeNull();
-        expect(connection.pendingBytes).toBe(0);
-      },
-    );
+    ])('refuses frames while the ws is %s and writes nothing', async (_name, state) => {
+      const { connection, socket, ws, host } = createConnection();
+      ws.readyState = state;
+      expect(connection.sendFrame(frameOf(10), false)).toBe(false);
+      await nextTurn();
+      expect(socket.batches).toEqual([]);
+      expect(host.scheduled).toEqual([]);
+    });
+
+    it('still sends the frames written before the ws started closing, and none after', async () => {
+      const { connection, socket, ws } = createConnection();
+      connection.sendFrame(frameOf(10), false);
+      ws.readyState = WebSocket.CLOSING;
+      expect(connection.sendFrame(frameOf(20), false)).toBe(false);
+      await nextTurn();
+      expect(socket.batchSizes).toEqual([[10]]);
+    });
 
     it('refuses frames once the connection is closed, without scheduling a flush', () => {
-      const { connection, host } = createConnection();
+      const { connection, host, socket } = createConnection();
       connection.closed = true;
       expect(connection.sendFrame(frameOf(10), false)).toBe(false);
-      expect(connection.pending).toBeNull();
+      expect(socket.writableLength).toBe(0);
       expect(host.scheduled).toEqual([]);
       expect(connection.isOpen).toBe(false);
     });
@@ -371,7 +441,7 @@ describe('Connection send path', () => {
 
     it('emit with { volatile: true } is dropped silently when the send queue is full', () => {
       const { connection, socket, host } = createConnection({ maxBufferedBytes: 100 });
-      socket.writableLength = 100;
+      backedUp(socket, 100);
       connection.emit('pos', { x: 1 }, { volatile: true });
       connection.emitMessage('raw', { volatile: true });
       expect(host.slowConsumerCuts).toEqual([]);
@@ -409,9 +479,9 @@ describe('Connection send path', () => {
       expect(ws.sent).toHaveLength(1);
       expect(ws.sent[0].binary).toBe(binary);
       expect(ws.sent[0].data.equals(payload)).toBe(true);
-      expect(socket.calls).toEqual([]);
+      expect(socket.batches).toEqual([]);
       expect(host.scheduled).toEqual([]);
-      expect(connection.pendingBytes).toBe(0);
+      expect(connection.corkedBytes).toBe(0);
     });
 
     it('sends nothing when the ws is not open', () => {

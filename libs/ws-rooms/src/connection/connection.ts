@@ -40,11 +40,11 @@ export class Connection<
   TData extends object = Record<string, unknown>,
   TPrincipal = unknown,
 > implements WsConnection<TData, TPrincipal> {
-  /** Frames waiting for the end of this event-loop turn: none, one, or several. */
-  pending: Buffer | Buffer[] | null = null;
-  pendingBytes = 0;
-  /** True while this connection sits in the write batcher's list. */
-  flushScheduled = false;
+  /**
+   * Bytes written into the socket since this connection corked it, in this event-loop turn; 0 while
+   * the socket is not corked by it. The write batcher uncorks it at the end of the turn.
+   */
+  corkedBytes = 0;
   /** Heartbeat state, driven by the server's sweep. */
   awaitingPong = false;
   lastPingAt: number;
@@ -203,56 +203,64 @@ export class Connection<
   }
 
   /**
-   * Queues one pre-framed message. Frames are coalesced until the end of the event-loop turn (or
-   * until `writeBufferSize` bytes wait) and then written with one system call. Returns false when the
-   * frame was dropped (connection closing, or a volatile send to a backed-up connection).
+   * Sends one pre-framed message: the bytes go straight into the socket, corked from the first
+   * frame of the event-loop turn until the end of the turn (or until `writeBufferSize` bytes wait),
+   * so that the frames of one turn leave with one system call, in the order they were sent and
+   * before anything `ws` writes afterwards (a pong, a close frame). Returns false when the frame
+   * was dropped (connection closing, or a volatile send to a backed-up connection).
    */
   sendFrame(frame: Buffer, isVolatile: boolean): boolean {
     if (this.closed) return false;
+    if (this.compressed) return this.sendThroughWs(frame, isVolatile);
+    const socket = this.socket;
     const limits = this.host.limits;
-    // Bytes already waiting: the kernel-side socket buffer plus this turn's batch (or, with
-    // compression, `ws`'s own queue). One large frame to an idle connection is not a slow consumer.
-    const queued = this.compressed
-      ? this.ws.bufferedAmount
-      : this.socket.writableLength + this.pendingBytes;
+    // Bytes already waiting: those the kernel has not taken yet plus this turn's corked frames.
+    // One large frame to an idle connection is not a slow consumer.
+    const queued = socket.writableLength;
     if (queued > 0 && queued + frame.length > limits.maxBufferedBytes) {
       if (!isVolatile) this.host.cutSlowConsumer(this, 'send queue over maxBufferedBytes');
       return false;
     }
-    const pending = this.pending;
-    if (pending === null) this.pending = frame;
-    else if (Array.isArray(pending)) pending.push(frame);
-    else this.pending = [pending, frame];
-    this.pendingBytes += frame.length;
-    if (this.compressed) {
-      // permessage-deflate: `ws` must compress each message, so hand it the payload unframed.
-      this.pending = null;
-      this.pendingBytes = 0;
-      if (this.ws.readyState === WebSocket.OPEN) {
-        this.ws.send(frame.subarray(frameHeaderLength(frame)), { binary: (frame[0] & 0x0f) === 2 });
+    // Closing (a close frame is written or under way): nothing may follow the close frame.
+    if (this.ws.readyState !== WebSocket.OPEN) return false;
+    const corked = this.corkedBytes + frame.length;
+    if (corked === frame.length) {
+      // A frame that fills a batch by itself has nothing to wait for.
+      if (corked >= limits.writeBufferSize) {
+        socket.write(frame);
+        return true;
       }
-      return true;
+      socket.cork();
+      this.host.scheduleFlush(this);
     }
-    if (this.pendingBytes >= limits.writeBufferSize) this.flush();
-    else if (!this.flushScheduled) this.host.scheduleFlush(this);
+    socket.write(frame);
+    this.corkedBytes = corked;
+    if (corked >= limits.writeBufferSize) this.flush();
     return true;
   }
 
-  /** Writes the queued frames now, corked so that several frames leave in one system call. */
+  /** Writes the frames corked during this turn now (one system call for all of them). */
   flush(): void {
-    const pending = this.pending;
-    if (pending === null) return;
-    this.pending = null;
-    this.pendingBytes = 0;
-    if (this.ws.readyState !== WebSocket.OPEN) return;
-    const socket = this.socket;
-    if (!Array.isArray(pending)) {
-      socket.write(pending);
-      return;
+    if (this.corkedBytes === 0) return;
+    this.corkedBytes = 0;
+    this.socket.uncork();
+  }
+
+  /**
+   * permessage-deflate: `ws` must compress each message, so it gets the payload unframed and
+   * queues it behind the ones it is still compressing; its `bufferedAmount` counts that queue.
+   */
+  private sendThroughWs(frame: Buffer, isVolatile: boolean): boolean {
+    const ws = this.ws;
+    const queued = ws.bufferedAmount;
+    if (queued > 0 && queued + frame.length > this.host.limits.maxBufferedBytes) {
+      if (!isVolatile) this.host.cutSlowConsumer(this, 'send queue over maxBufferedBytes');
+      return false;
     }
-    socket.cork();
-    for (let i = 0; i < pending.length; i++) socket.write(pending[i]);
-    socket.uncork();
+    if (ws.readyState === WebSocket.OPEN) {
+      ws.send(frame.subarray(frameHeaderLength(frame)), { binary: (frame[0] & 0x0f) === 2 });
+    }
+    return true;
   }
 }
 

@@ -7,10 +7,11 @@ type BoundWebSocket = WebSocket & { [kConnection]?: Connection };
 
 /**
  * The `WebSocket` class the endpoint's `WebSocketServer` creates. It differs from `ws`'s in one
- * way: frames the connection queued for the end of the turn go out before any close frame. `ws`
- * answers a peer's close (and fails a connection on a protocol error) from inside the same read that
- * delivered the messages before it; without this, the replies to those messages would wait for the
- * turn's flush and find the socket closing, and a plain `ws` echo server would have sent them.
+ * way: a close sends the frames the connection corked during this turn at once, ahead of the close
+ * frame. They already sit in the socket before it, so the order holds without this; what it adds is
+ * that a close (`ws` answers a peer's close, or fails a connection on a protocol error, from inside
+ * the read that delivered the messages before it) leaves now, with the replies to those messages,
+ * rather than at the end of the turn.
  */
 export class FlushingWebSocket extends WebSocket {
   override close(code?: number, data?: string | Buffer): void {

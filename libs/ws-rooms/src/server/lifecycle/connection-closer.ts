@@ -95,8 +95,6 @@ export class ConnectionCloser {
     if (connection.closed) return;
     this.stats.slowConsumerCuts++;
     this.logger.warn(`cutting slow consumer ${connection.id}: ${why}`);
-    connection.pending = null;
-    connection.pendingBytes = 0;
     this.close(connection, CloseCode.PolicyViolation, 'slow consumer');
   }
 

@@ -51,6 +51,7 @@ class ManualScheduler implements Scheduler {
 interface FakeSubject extends HeartbeatSubject {
   readonly name: string;
   readonly socket: { writableLength: number };
+  corkedBytes: number;
 }
 
 /** Records what the heartbeat did, with the clock reading at the time. */
@@ -88,6 +89,7 @@ function subjectAt(name: string, now: number): FakeSubject {
     lastPingAt: now,
     stalledSince: 0,
     socket: { writableLength: 0 },
+    corkedBytes: 0,
   };
 }
 
@@ -310,6 +312,19 @@ describe('Heartbeat', () => {
         clock.advance(tick);
       }
       expect(actions.writeTimeouts).toEqual([]);
+    });
+
+    it('does not count the frames corked in this turn as waiting', () => {
+      startHeartbeat(timings);
+      const subject = connect('a');
+      // A timer that broadcasts just before every sweep: the bytes of its turn are still corked.
+      subject.socket.writableLength = 1000;
+      subject.corkedBytes = 1000;
+      clock.advance(1000);
+      expect(actions.writeTimeouts).toEqual([]);
+      subject.socket.writableLength = 1001;
+      clock.advance(1000);
+      expect(actions.writeTimeouts.map((entry) => entry.name)).toEqual(['a']);
     });
 
     it('cuts only the stalled connection', () => {

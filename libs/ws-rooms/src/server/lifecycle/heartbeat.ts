@@ -6,6 +6,8 @@ export interface HeartbeatSubject {
   lastPingAt: number;
   stalledSince: number;
   readonly socket: { readonly writableLength: number };
+  /** Bytes corked in the socket during this event-loop turn: not waiting for the kernel yet. */
+  readonly corkedBytes: number;
 }
 
 /** What the heartbeat does to a connection; implemented by the server. */
@@ -69,7 +71,7 @@ export class Heartbeat<T extends HeartbeatSubject> {
         subject.lastPingAt = now;
         this.actions.ping(subject);
       }
-      if (subject.socket.writableLength === 0) {
+      if (subject.socket.writableLength - subject.corkedBytes <= 0) {
         subject.stalledSince = 0;
       } else if (subject.stalledSince === 0) {
         subject.stalledSince = now;

@@ -5,7 +5,7 @@ import type { EmitValue, MessageCodec } from '../../protocol/message-codec';
 import type { OutboundBroadcast, RoomStore } from '../../store/room-store.interface';
 import type { DeliveryHook } from '../extensions/server-extension';
 import type { WsRoomsStats } from '../server-stats';
-import { WriteBatcher } from '../write-batcher';
+import { WriteBatcher } from './write-batcher';
 import type { Recipients } from './recipients';
 
 /**
@@ -73,7 +73,7 @@ export class Delivery {
     this.store.publish(broadcast);
   }
 
-  /** Frames once and queues the same bytes for every local recipient, each once. */
+  /** Frames once and sends the same bytes to every local recipient, each once. */
   deliverLocally(broadcast: OutboundBroadcast, offset?: number): void {
     const frame = frameMessage(broadcast.message, broadcast.binary);
     const isVolatile = broadcast.volatile;
@@ -95,7 +95,7 @@ export class Delivery {
     stats.bytesOut += (stats.messagesOut - queuedBefore) * frame.length;
   }
 
-  /** Adds a connection to this turn's flush. */
+  /** Adds a connection that corked its socket to this turn's flush. */
   scheduleFlush(connection: Connection): void {
     this.batcher.schedule(connection);
   }
