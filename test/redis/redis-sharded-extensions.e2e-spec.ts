@@ -1,16 +1,14 @@
 /**
  * Presence and room requests on a Redis Cluster, end to end with the modern client: lists and
- * changes across nodes,
- * one version sequence per room, and the members of a node that dies removed from rooms that live
- * on every shard (the two-step removal of `cluster-presence.ts`). And recovery, which a cluster does
- * not offer, refused at start-up with a typed error.
+ * changes across nodes, one version sequence per room, room requests answered by the members of
+ * every node, and the members of a node that dies removed from rooms that live on every shard (the
+ * two-step removal of `cluster-presence.ts`).
  */
 import type { IncomingMessage } from 'node:http';
 import { Module, type Type } from '@nestjs/common';
 import WebSocket from 'ws';
 import {
   RedisRoomStore,
-  RedisRoomStoreErrorCode,
   RoomsService,
   type RoomStore,
   WsRoomsGateway,
@@ -32,7 +30,7 @@ const FAST_HEARTBEAT = { heartbeatInterval: 100, heartbeatTtl: 600, requestTimeo
 @WsRoomsGateway()
 class PresenceGateway extends RoomMembershipHandlers {}
 
-function presenceModule(store: RoomStore, recovery = false): Type<unknown> {
+function presenceModule(store: RoomStore): Type<unknown> {
   @Module({
     imports: [
       WsRoomsModule.forRoot({
@@ -45,7 +43,6 @@ function presenceModule(store: RoomStore, recovery = false): Type<unknown> {
           rooms: (room) => room.startsWith('p-'),
           metadata: ({ principal }) => ({ name: (principal as { name: string }).name }),
         },
-        recovery: recovery ? { windowMs: 10_000, maxMessages: 100 } : false,
       }),
     ],
     providers: [PresenceGateway],
@@ -178,16 +175,4 @@ it('removes the members of a dead node from rooms on every shard, once, and tell
   for (const room of rooms) {
     expect(await presence.snapshot(room)).toMatchObject({ version: 3, partial: false });
   }
-});
-
-it('refuses recovery on a cluster at start-up, with WS_ROOMS_REDIS_UNSUPPORTED', async () => {
-  const store = new RedisRoomStore({ cluster: { nodes: redis.nodes }, keyPrefix: 'no-recovery' });
-  const failure = await startApp({ imports: [presenceModule(store, true)] }).then(
-    (app) => app.close().then(() => null),
-    (error: unknown) => error,
-  );
-  expect(failure).toMatchObject({
-    name: 'RedisRoomStoreError',
-    code: RedisRoomStoreErrorCode.Unsupported,
-  });
 });

@@ -78,7 +78,10 @@ describe('RedisKeys', () => {
       expect(keys.replies('n1')).toBe('app:{res:n1}');
       expect(keys.presence('lobby')).toBe('app:{presence:lobby}');
       expect(keys.presenceVersion('lobby')).toBe('app:{presence:lobby}:version');
-      expect(keys.session('t')).toBe('app:{session:t}');
+      expect(keys.session('t')).toBe('app:{log}:session:t');
+      expect(keys.log).toBe('app:{log}');
+      expect(keys.logOffset).toBe('app:{log}:offset');
+      expect(keys.logged).toBe('app:{log}:logged');
     });
 
     it("keeps what one script touches in one slot: a room's presence, the heartbeats and the node set", () => {
@@ -87,6 +90,10 @@ describe('RedisKeys', () => {
           expect(keySlot(keys.presenceVersion(name))).toBe(keySlot(keys.presence(name)));
           expect(keySlot(keys.node(name))).toBe(keySlot(keys.nodes));
           expect(keySlot(keys.presenceRooms(name))).toBe(keySlot(keys.nodes));
+          // The recovery scripts read and write the log, its counter, its channel and a session.
+          for (const name2 of [keys.logOffset, keys.logged, keys.session(name)]) {
+            expect(keySlot(name2)).toBe(keySlot(keys.log));
+          }
         }),
       );
     });

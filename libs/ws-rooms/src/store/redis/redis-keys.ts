@@ -45,9 +45,10 @@ export class RedisKeys {
     this.all = fixed('all');
     this.requests = fixed('req');
     this.nodes = fixed('nodes');
-    this.logged = fixed('logged');
+    // On a cluster the recovery log is one slot, `{log}`: its scripts read and write all of it.
+    this.logged = cluster ? `${keyPrefix}:{log}:logged` : fixed('logged');
     this.log = fixed('log');
-    this.logOffset = fixed('log-offset');
+    this.logOffset = cluster ? `${keyPrefix}:{log}:offset` : fixed('log-offset');
     this.presencePrefix = `${keyPrefix}:presence:`;
     this.presenceVersionPrefix = `${keyPrefix}:presence-version:`;
   }
@@ -74,7 +75,8 @@ export class RedisKeys {
 
   /** Recovery: a suspended session (a string with a TTL). */
   session(token: string): string {
-    return this.name('session', token);
+    // On a cluster in the log's slot: taking a session back checks the log in the same script.
+    return this.cluster ? `${this.log}:session:${token}` : this.name('session', token);
   }
 
   /** The channel of one room: only nodes with a local member of it subscribe. */

@@ -2,7 +2,7 @@ import { describeError } from '../../util/describe-error';
 import type { OutboundBroadcast, RecoveryStoreOptions } from '../room-store.interface';
 import type { PublishBudget } from './redis-publish-budget';
 import type { BroadcastSequencer } from './redis-recovery-store';
-import { PRELOADED_SCRIPTS, SEQUENCE_BROADCAST } from './redis-scripts';
+import { PRELOADED_SCRIPTS, SEQUENCE_BROADCAST, SEQUENCE_BROADCAST_SHARDED } from './redis-scripts';
 import { type RedisStoreContext, wallNow } from './redis-store-context';
 import { broadcastBeyondLimits, encodeLoggedParts } from './redis-wire';
 
@@ -36,7 +36,8 @@ export class LogSequencer implements BroadcastSequencer {
     if (client === null) return;
     this.scriptsLoaded = false;
     try {
-      await Promise.all(PRELOADED_SCRIPTS.map((script) => script.load(client)));
+      const scripts = this.context.keys.cluster ? [SEQUENCE_BROADCAST_SHARDED] : PRELOADED_SCRIPTS;
+      await Promise.all(scripts.map((script) => script.load(client)));
       this.scriptsLoaded = true;
     } catch (error) {
       this.context.failure('log', `loading the log scripts failed: ${describeError(error)}`);
@@ -68,21 +69,23 @@ export class LogSequencer implements BroadcastSequencer {
     context.stats.logged++;
     this.budget.take(body.length);
     const { keys } = context;
-    SEQUENCE_BROADCAST.run(
-      client,
-      [keys.logOffset, keys.log, keys.logged],
-      // The entry's time is compared by other nodes (trimming, the resume window): wall clock.
-      [head, body, this.log.maxMessages, wallNow(context.scheduler), this.log.windowMs],
-    ).then(
-      () => this.budget.give(body.length),
-      (error: unknown) => {
-        this.budget.give(body.length);
-        context.stats.logFailures++;
-        context.failure('log', `logging a broadcast failed: ${describeError(error)}`);
-        // This node's members still get it (unlogged); the other nodes cannot be reached now.
-        context.node()?.deliverLocally(broadcast);
-      },
-    );
+    (keys.cluster ? SEQUENCE_BROADCAST_SHARDED : SEQUENCE_BROADCAST)
+      .run(
+        client,
+        [keys.logOffset, keys.log, keys.logged],
+        // The entry's time is compared by other nodes (trimming, the resume window): wall clock.
+        [head, body, this.log.maxMessages, wallNow(context.scheduler), this.log.windowMs],
+      )
+      .then(
+        () => this.budget.give(body.length),
+        (error: unknown) => {
+          this.budget.give(body.length);
+          context.stats.logFailures++;
+          context.failure('log', `logging a broadcast failed: ${describeError(error)}`);
+          // This node's members still get it (unlogged); the other nodes cannot be reached now.
+          context.node()?.deliverLocally(broadcast);
+        },
+      );
     return true;
   }
 }

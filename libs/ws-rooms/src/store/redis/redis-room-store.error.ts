@@ -6,8 +6,6 @@ export const RedisRoomStoreErrorCode = {
   MissingDependency: 'WS_ROOMS_REDIS_MISSING_DEPENDENCY',
   /** The store was started twice, or after `close()`: one store serves one endpoint, once. */
   InvalidState: 'WS_ROOMS_REDIS_INVALID_STATE',
-  /** A feature asked of the store that its mode does not offer (recovery on a Redis Cluster). */
-  Unsupported: 'WS_ROOMS_REDIS_UNSUPPORTED',
 } as const;
 
 /** One of the values of {@link RedisRoomStoreErrorCode}. */

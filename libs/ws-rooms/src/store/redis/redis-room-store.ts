@@ -263,13 +263,6 @@ export class RedisRoomStore implements RoomStore {
    * @throws RedisRoomStoreError `WS_ROOMS_REDIS_INVALID_STATE` once the store started
    */
   createRecoveryStore(options: RecoveryStoreOptions): RecoveryStore {
-    if (this.context.keys.cluster) {
-      throw new RedisRoomStoreError(
-        RedisRoomStoreErrorCode.Unsupported,
-        'ws-rooms: recovery is not available with a Redis Cluster (the "cluster" option of ' +
-          "RedisRoomStore): turn the endpoint's recovery off, or use a standalone Redis",
-      );
-    }
     if (this.state !== 'new') {
       throw new RedisRoomStoreError(
         RedisRoomStoreErrorCode.InvalidState,

@@ -74,7 +74,20 @@ end`;
  */
 export const SEQUENCE_BROADCAST = new RedisScript(
   'sequence-broadcast',
-  `
+  sequenceBroadcast('PUBLISH'),
+);
+
+/**
+ * {@link SEQUENCE_BROADCAST} on a Redis Cluster: the same, publishing with `SPUBLISH` (the log, its
+ * counter and its channel share the slot `{log}`).
+ */
+export const SEQUENCE_BROADCAST_SHARDED = new RedisScript(
+  'sequence-broadcast-sharded',
+  sequenceBroadcast('SPUBLISH'),
+);
+
+function sequenceBroadcast(publish: 'PUBLISH' | 'SPUBLISH'): string {
+  return `
 ${CREATE_COUNTER_FROM_CLOCK}
 local offset = redis.call('INCR', KEYS[1])
 local id = string.format('%d-0', offset)
@@ -94,10 +107,10 @@ if #first > 0 and tonumber(first[1][2][2]) < cutoff then
   redis.call('XTRIM', KEYS[2], 'MINID', keep)
 end
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
-redis.call('PUBLISH', KEYS[3], ARGV[1] .. id .. ';' .. ARGV[2])
+redis.call('${publish}', KEYS[3], ARGV[1] .. id .. ';' .. ARGV[2])
 return offset
-`,
-);
+`;
+}
 
 /**
  * Reads the log's counter, creating it from the clock (as {@link SEQUENCE_BROADCAST} does) when it

@@ -37,8 +37,7 @@ export interface RedisRoomStoreOptions {
    * A Redis Cluster (Redis 7 or later) instead of one Redis: the store connects with ioredis'
    * `Cluster`, uses sharded pub/sub (`SSUBSCRIBE`/`SPUBLISH`) so that a room's traffic touches only
    * the shard of its channel, and lays its keys out with hash tags (`<keyPrefix>:{room:<name>}`).
-   * Recovery is not available on a cluster (`createRecoveryStore` throws
-   * `WS_ROOMS_REDIS_UNSUPPORTED`). See docs/multi-node.md, "Redis Cluster".
+   * Recovery's log is kept in one slot (`{log}`). See docs/multi-node.md, "Redis Cluster".
    */
   cluster?: RedisClusterOptions;
   /**

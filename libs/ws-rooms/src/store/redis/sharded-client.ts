@@ -22,13 +22,14 @@ export interface ClusterConnection extends Pick<
   | 'mget'
   | 'smembers'
   | 'xrangeBuffer'
-  | 'script'
   | 'evalsha'
   | 'eval'
 > {
   /** Slot → node keys (`host:port`), the master first; empty entries for uncovered slots. */
   readonly slots: readonly (readonly string[] | undefined)[];
   multi(): RedisTransaction;
+  /** The connections to the masters (to load a script on every one). */
+  nodes(role: 'master'): Pick<RedisClient, 'script'>[];
   spublish(channel: string, message: Buffer): Promise<number>;
   ssubscribe(...channels: string[]): Promise<unknown>;
   sunsubscribe(...channels: string[]): Promise<unknown>;
@@ -76,6 +77,9 @@ const MAX_TAG_SEARCH = 65_536;
  * or one connection is one `SPUBLISH` on the shard that holds its channel, and reaches only the
  * nodes subscribed there.
  *
+ * Recovery's log is one slot (`{log}`): its script publishes logged broadcasts with `SPUBLISH` on
+ * `keys.logged`, without an envelope, and they are handed on as they come (one channel, one order).
+ *
  * One object serves as both the publisher and the subscriber connection (`duplicate()` returns
  * it): ioredis keeps one command connection and one subscriber connection per master.
  */
@@ -87,6 +91,7 @@ export class ShardedClient implements RedisClient {
   private readonly listeners = new Set<(channel: Buffer, message: Buffer) => void>();
   private readonly order: ShardedOrder;
   private readonly unorderedPrefix: string;
+  private readonly loggedChannel: Buffer;
 
   constructor(
     /** The ioredis cluster (created with `shardedSubscribers: true`). */
@@ -99,6 +104,7 @@ export class ShardedClient implements RedisClient {
   ) {
     // Answers need no order: `<keyPrefix>:{res:` starts every reply channel.
     this.unorderedPrefix = keys.replies('').slice(0, -1);
+    this.loggedChannel = Buffer.from(keys.logged);
     this.order = new ShardedOrder(
       { fenceTimeoutMs, maxHeld: 10_000, maxHeldBytes, maxOrigins: 4096 },
       {
@@ -235,8 +241,9 @@ export class ShardedClient implements RedisClient {
     return this.cluster.xrangeBuffer(key, start, end);
   }
 
+  /** Loads a script on every master: `EVALSHA` runs wherever its keys are. */
   script(subcommand: 'LOAD', script: string): Promise<unknown> {
-    return this.cluster.script(subcommand, script);
+    return Promise.all(this.cluster.nodes('master').map((node) => node.script(subcommand, script)));
   }
 
   evalsha(sha1: string, count: number, ...rest: (string | Buffer | number)[]): Promise<unknown> {
@@ -281,6 +288,8 @@ export class ShardedClient implements RedisClient {
   }
 
   private readonly onMessage = (channel: Buffer, data: Buffer): void => {
+    // Logged broadcasts (recovery) come from the log's script, in the log's one order: no envelope.
+    if (channel.equals(this.loggedChannel)) return this.emit(channel, data);
     const envelope = decodeEnvelope(data);
     if (envelope === null) return this.ports.malformed();
     if (envelope.epoch === this.epoch) {
