@@ -36,6 +36,8 @@ describe('the cluster of the suite', () => {
       expect(store.stats.published).toBeGreaterThan(0);
       expect(store.stats.malformedMessages).toBe(0);
       expect(store.stats.connectionLosses).toBe(0);
+      // Every node-wide broadcast was delivered with all its fences, in order.
+      expect(store.stats.fenceTimeouts).toBe(0);
     }
   });
 });

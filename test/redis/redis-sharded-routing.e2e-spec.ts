@@ -105,6 +105,7 @@ it("keeps one origin's order across shards: a broadcast to everyone waits for th
   await eventually(() => cluster.saidTo(other).length === 2, 5000, 'both broadcasts elsewhere');
   expect(cluster.saidTo(other)).toEqual(expected.slice(1));
   expect(client.holding).toBe(0);
+  expect(stores[member.node].stats.fenceTimeouts).toBe(0);
 });
 
 it('a node-wide broadcast reaches every node once, its body on one shard and a fence on the others', async () => {

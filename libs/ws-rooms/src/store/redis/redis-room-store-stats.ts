@@ -60,6 +60,12 @@ export interface RedisRoomStoreStats {
   logGaps: number;
   /** Logged broadcasts delivered late, read from the log after this node missed them live. */
   logCaughtUp: number;
+  /**
+   * Redis Cluster: node-wide broadcasts delivered without every fence (a master was away or slow
+   * beyond `requestTimeout`), or released early because what was held reached its bound; their
+   * order with the origin's earlier broadcasts is not guaranteed.
+   */
+  fenceTimeouts: number;
 }
 
 /** Fresh counters. */
@@ -87,5 +93,6 @@ export function createRedisStoreStats(): RedisRoomStoreStats {
     logFailures: 0,
     logGaps: 0,
     logCaughtUp: 0,
+    fenceTimeouts: 0,
   };
 }

@@ -373,6 +373,7 @@ export class RedisRoomStore implements RoomStore {
       maxUnacknowledgedBytes,
       {
         malformed: () => this.stats.malformedMessages++,
+        fenceTimedOut: () => this.stats.fenceTimeouts++,
         failure: (kind, message) => this.context.failure(kind, message),
       },
     );

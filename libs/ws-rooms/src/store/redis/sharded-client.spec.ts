@@ -41,6 +41,7 @@ function setup() {
   let malformed = 0;
   const client = new ShardedClient(cluster as unknown as ClusterConnection, keys, 100, 1 << 20, {
     malformed: () => malformed++,
+    fenceTimedOut: () => failures.push('fence timed out'),
     failure: (kind, message) => failures.push(`${kind}: ${message}`),
   });
   const received: string[] = [];

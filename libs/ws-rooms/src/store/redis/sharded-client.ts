@@ -54,6 +54,8 @@ export type ClusterConstructor = new (
 
 /** What the sharded client reports to the store. */
 export interface ShardedClientPorts {
+  /** A node-wide broadcast delivered without all its fences, or released early (bound). */
+  fenceTimedOut(): void;
   /** A received message that is not an envelope (counted with the malformed ones). */
   malformed(): void;
   /** A recurring failure, for the store's rate-limited log. */
@@ -109,10 +111,18 @@ export class ShardedClient implements RedisClient {
       { fenceTimeoutMs, maxHeld: 10_000, maxHeldBytes, maxOrigins: 4096 },
       {
         deliver: (channel, body) => this.emit(channel, body),
-        timedOut: () =>
-          ports.failure('fence', 'a node-wide broadcast was delivered without all its fences'),
-        dropped: (reason) =>
-          ports.failure('fence', `dropped a held node-wide broadcast or fence (${reason})`),
+        timedOut: () => {
+          ports.fenceTimedOut();
+          ports.failure('fence', 'a node-wide broadcast was delivered without all its fences');
+        },
+        dropped: (reason) => {
+          // A late fence is the tail of a broadcast already counted; the others are counted here.
+          if (reason !== 'late') ports.fenceTimedOut();
+          ports.failure(
+            'fence',
+            `a node-wide broadcast or fence was dropped or released early (${reason})`,
+          );
+        },
       },
     );
     cluster.on('smessageBuffer', this.onMessage as (...args: unknown[]) => void);
