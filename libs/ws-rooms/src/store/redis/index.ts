@@ -5,6 +5,6 @@
  */
 export { RedisRoomStore } from './redis-room-store';
 export { RedisRoomStoreError, RedisRoomStoreErrorCode } from './redis-room-store.error';
-export type { RedisRoomStoreOptions } from './redis-store-options';
+export type { RedisClusterOptions, RedisRoomStoreOptions } from './redis-store-options';
 export type { RedisRoomStoreStats } from './redis-room-store-stats';
 export type { RedisClient, RedisConnectionOptions, RedisTransaction } from './redis-client';
