@@ -109,3 +109,31 @@ describe('redactUrl', () => {
     expect(redactUrl('not a url :secret')).toBe('the configured URL');
   });
 });
+
+describe('RedisConnections on a Redis Cluster', () => {
+  const options = resolveRedisStoreOptions({
+    cluster: { nodes: [{ host: '127.0.0.1', port: 7000 }] },
+    connectTimeout: 200,
+  });
+
+  it('uses the one cluster connection to publish and to subscribe, and names the nodes when unreachable', async () => {
+    const cluster = new Connection({});
+    // The cluster client answers duplicate() with itself: ioredis keeps a subscriber per master.
+    cluster.duplicate = () => cluster;
+    cluster.failWith = new Error('ECONNREFUSED');
+    const connections = new RedisConnections(
+      options,
+      null,
+      events(),
+      () => cluster as unknown as RedisClient,
+    );
+    expect(connections.pub).toBe(cluster);
+    expect(connections.sub).toBe(cluster);
+    await expect(connections.waitUntilReady()).rejects.toMatchObject({
+      code: RedisRoomStoreErrorCode.Unavailable,
+      message: expect.stringContaining('the cluster of 127.0.0.1:7000'),
+    });
+    connections.release();
+    expect(cluster.disconnected).toBe(true);
+  });
+});
