@@ -126,4 +126,24 @@ describe('ShardedClient', () => {
     cluster.emit('smessageBuffer', Buffer.from('x'), Buffer.from('not an envelope'));
     expect(malformed()).toBe(1);
   });
+
+  it('follows a new layout: the shard channels change and the new ones are subscribed', async () => {
+    const { cluster, client } = setup();
+    await client.subscribe(keys.all);
+    const before = client.shards();
+    cluster.subscribed.length = 0;
+    // A fourth master takes the upper half of the third one's slots.
+    cluster.slots = threeMasters().map((nodes, slot) => (slot > 13_000 ? ['m4:4'] : nodes));
+    cluster.emit('refresh');
+    const after = client.shards();
+    expect(after).toHaveLength(4);
+    const added = after.filter((channel) => !before.includes(channel));
+    expect(added.length).toBeGreaterThan(0);
+    expect(cluster.subscribed.flat().sort()).toEqual([...added].sort());
+    await client.publish(keys.all, 'to four');
+    expect(cluster.published.map(([channel]) => channel)).toEqual(after);
+    // The same layout again changes nothing.
+    cluster.emit('refresh');
+    expect(cluster.subscribed.flat().sort()).toEqual([...added].sort());
+  });
 });

@@ -90,6 +90,8 @@ export class ShardedClient implements RedisClient {
   private sequence = 0;
   private turn = 0;
   private shardChannels: string[] | null = null;
+  /** True while `keys.all` is subscribed: a new layout then needs its new shard channels too. */
+  private allWanted = false;
   private readonly listeners = new Set<(channel: Buffer, message: Buffer) => void>();
   private readonly order: ShardedOrder;
   private readonly unorderedPrefix: string;
@@ -126,6 +128,7 @@ export class ShardedClient implements RedisClient {
       },
     );
     cluster.on('smessageBuffer', this.onMessage as (...args: unknown[]) => void);
+    cluster.on('refresh', this.onRefresh);
   }
 
   /** Origins whose messages are held right now, waiting for the fences of a node-wide broadcast. */
@@ -149,6 +152,7 @@ export class ShardedClient implements RedisClient {
   disconnect(): void {
     this.order.clear();
     this.cluster.off('smessageBuffer', this.onMessage as (...args: unknown[]) => void);
+    this.cluster.off('refresh', this.onRefresh);
     this.cluster.disconnect();
   }
 
@@ -219,11 +223,13 @@ export class ShardedClient implements RedisClient {
 
   /** `SSUBSCRIBE`, one command per slot; `keys.all` stands for every shard channel. */
   subscribe(...channels: string[]): Promise<unknown> {
+    if (channels.includes(this.keys.all)) this.allWanted = true;
     return this.perSlot(channels, (group) => this.cluster.ssubscribe(...group));
   }
 
   /** `SUNSUBSCRIBE`, one command per slot. */
   unsubscribe(...channels: string[]): Promise<unknown> {
+    if (channels.includes(this.keys.all)) this.allWanted = false;
     return this.perSlot(channels, (group) => this.cluster.sunsubscribe(...group));
   }
 
@@ -296,6 +302,23 @@ export class ShardedClient implements RedisClient {
     }
     return Promise.all([...groups.values()].map(send));
   }
+
+  /**
+   * ioredis read the layout again: when slots moved to another master (resharding, a new master),
+   * the shard channels of node-wide broadcasts follow, and the new ones are subscribed (the old
+   * ones stay: they are still channels, and other nodes may still use them until they refresh).
+   */
+  private readonly onRefresh = (): void => {
+    const next = shardChannelsOf(this.cluster.slots, (k) => this.keys.allShard(k));
+    const current = this.shardChannels ?? [];
+    if (next.length === 0 || next.join('\n') === current.join('\n')) return;
+    this.shardChannels = next;
+    const added = next.filter((channel) => !current.includes(channel));
+    if (!this.allWanted || added.length === 0) return;
+    this.perSlot(added, (group) => this.cluster.ssubscribe(...group)).catch((error: unknown) =>
+      this.ports.failure('subscribe', `subscribing to new shard channels failed: ${String(error)}`),
+    );
+  };
 
   private readonly onMessage = (channel: Buffer, data: Buffer): void => {
     // Logged broadcasts (recovery) come from the log's script, in the log's one order: no envelope.
