@@ -93,6 +93,56 @@ describe('Redis Cluster: a shard master killed, then restarted', () => {
   }, 60_000);
 });
 
+describe('Redis Cluster: a master that stops answering for a while', () => {
+  const requestTimeout = 300;
+  let redis: RedisClusterServer;
+  let cluster: TestCluster;
+
+  beforeAll(async () => {
+    redis = await startRedisCluster();
+    cluster = await TestCluster.start(
+      2,
+      (index) =>
+        new RedisRoomStore({
+          cluster: { nodes: redis.nodes },
+          keyPrefix: 'frozen-master',
+          nodeId: `frozen-${index}`,
+          requestTimeout,
+        }),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster?.close();
+    await redis?.stop();
+  });
+
+  it('delivers a node-wide broadcast without the missing fence after requestTimeout, and counts it', async () => {
+    const [a, b] = await cluster.connectMany(2);
+    const stores = cluster.nodes.map((node) => node.store as RedisRoomStore);
+    // Two broadcasts: their bodies go to two different masters, so at least one is on a running
+    // master; its fence on the frozen one never comes in time.
+    redis.freeze(0);
+    const frozenAt = Date.now();
+    try {
+      cluster.say(a, { to: 'all', text: 'one' });
+      cluster.say(a, { to: 'all', text: 'two' });
+      await eventually(
+        () => cluster.saidTo(b).length >= 1,
+        1500,
+        'a broadcast whose body is on a running master, delivered without its fence',
+      );
+      expect(Date.now() - frozenAt).toBeGreaterThanOrEqual(requestTimeout - 50);
+      expect(stores[b.node].stats.fenceTimeouts).toBeGreaterThanOrEqual(1);
+    } finally {
+      redis.thaw(0);
+    }
+    // The one whose body was on the frozen master arrives late, out of order, but once.
+    await eventually(() => cluster.saidTo(b).length === 2, 5000, 'both, once the master is back');
+    expect([...cluster.saidTo(b)].sort()).toEqual(['one', 'two']);
+  });
+});
+
 describe('Redis Cluster: a ws-rooms node killed', () => {
   const heartbeatInterval = 100;
   const heartbeatTtl = 1500;

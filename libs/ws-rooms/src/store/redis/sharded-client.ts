@@ -117,9 +117,14 @@ export class ShardedClient implements RedisClient {
           ports.fenceTimedOut();
           ports.failure('fence', 'a node-wide broadcast was delivered without all its fences');
         },
+        late: () =>
+          ports.failure(
+            'fence',
+            'a node-wide broadcast came after its fences timed out: delivered late',
+          ),
         dropped: (reason) => {
-          // A late fence is the tail of a broadcast already counted; the others are counted here.
-          if (reason !== 'late') ports.fenceTimedOut();
+          // A late fence, or a body missing at release, follow a timeout already counted.
+          if (reason === 'overflow') ports.fenceTimedOut();
           ports.failure(
             'fence',
             `a node-wide broadcast or fence was dropped or released early (${reason})`,

@@ -21,6 +21,7 @@ function setup(limits: Partial<ShardedOrderLimits> = {}) {
       deliver: (_channel, body) => delivered.push(body.toString()),
       timedOut: () => timedOut++,
       dropped: (reason) => dropped.push(reason),
+      late: () => dropped.push('delivered late'),
     },
   );
   const channel = Buffer.from('c');
@@ -103,6 +104,21 @@ describe('ShardedOrder', () => {
     receive(fence(1, 2));
     expect(delivered).toEqual([]);
     expect(dropped).toEqual(['no-body']);
+  });
+
+  it('delivers late, not never, a body that comes after its fences timed out', () => {
+    jest.useFakeTimers();
+    const { receive, delivered, dropped } = setup({ fenceTimeoutMs: 100 });
+    receive(fence(1, 2));
+    receive(message(2, 'after'));
+    jest.advanceTimersByTime(100);
+    expect(delivered).toEqual(['after']);
+    receive(message(1, 'to all, late', 2));
+    expect(delivered).toEqual(['after', 'to all, late']);
+    expect(dropped).toEqual(['no-body', 'delivered late']);
+    // Once only.
+    receive(message(1, 'to all, late', 2));
+    expect(delivered).toHaveLength(2);
   });
 
   it('bounds what it holds per origin', () => {

@@ -1,5 +1,8 @@
 import type { ShardedEnvelope } from './sharded-envelope';
 
+/** Node-wide broadcasts remembered per origin as released without their body. */
+const MAX_BODILESS = 64;
+
 /** Where {@link ShardedOrder} hands what it releases, and what it reports. */
 export interface ShardedOrderPorts {
   /** A message, in its origin's order. */
@@ -8,6 +11,8 @@ export interface ShardedOrderPorts {
   timedOut(): void;
   /** Something dropped: a late fence, a fence whose body never came, an overflow of the hold. */
   dropped(reason: 'late' | 'no-body' | 'overflow'): void;
+  /** The body of a node-wide broadcast released without it came after all: delivered late. */
+  late(): void;
 }
 
 /** Bounds of {@link ShardedOrder}. */
@@ -39,6 +44,8 @@ interface Origin {
   readonly held: Held[];
   /** The highest node-wide broadcast delivered (its late fences are dropped). */
   lastBarrier: number;
+  /** Node-wide broadcasts released without their body (its master was late): delivered if it comes. */
+  readonly bodiless: Set<number>;
   timer: NodeJS.Timeout | null;
 }
 
@@ -113,7 +120,14 @@ export class ShardedOrder {
 
   private copy(origin: Origin, channel: Buffer, envelope: ShardedEnvelope): void {
     const { sequence } = envelope;
-    if (sequence <= origin.lastBarrier) return this.ports.dropped('late');
+    if (sequence <= origin.lastBarrier) {
+      // Its fences timed out before its body came: late, out of order, but not lost.
+      if (!envelope.fence && origin.bodiless.delete(sequence)) {
+        this.ports.late();
+        return this.ports.deliver(channel, envelope.body);
+      }
+      return this.ports.dropped('late');
+    }
     let entry = origin.held.find((held) => held.sequence === sequence);
     if (entry === undefined) {
       entry = {
@@ -183,8 +197,14 @@ export class ShardedOrder {
       const entry = held.shift()!;
       if (entry.body !== null) this.heldBytes -= entry.body.length;
       if (entry.copies > 1) origin.lastBarrier = Math.max(origin.lastBarrier, entry.sequence);
-      if (entry.body === null || entry.channel === null) this.ports.dropped('no-body');
-      else this.ports.deliver(entry.channel, entry.body);
+      if (entry.body === null || entry.channel === null) {
+        this.ports.dropped('no-body');
+        origin.bodiless.add(entry.sequence);
+        // Bounded: the oldest is forgotten (its body, if it ever comes, is then dropped).
+        if (origin.bodiless.size > MAX_BODILESS) {
+          origin.bodiless.delete(origin.bodiless.values().next().value!);
+        }
+      } else this.ports.deliver(entry.channel, entry.body);
     }
   }
 
@@ -209,7 +229,7 @@ export class ShardedOrder {
       return origin;
     }
     if (this.origins.size >= this.limits.maxOrigins) this.forgetOne();
-    origin = { held: [], lastBarrier: -1, timer: null };
+    origin = { held: [], lastBarrier: -1, bodiless: new Set(), timer: null };
     this.origins.set(epoch, origin);
     return origin;
   }
