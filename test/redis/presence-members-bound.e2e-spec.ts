@@ -10,8 +10,8 @@ import {
   MemoryPresenceStore,
   type PresenceStore,
   RedisRoomStore,
-  RoomIndex,
 } from 'ws-rooms';
+import { RoomIndex } from 'ws-rooms/internal';
 import { CapturingLogger } from './support/capturing-logger';
 import { type RedisServer, startRedisServer } from './support/redis-server';
 

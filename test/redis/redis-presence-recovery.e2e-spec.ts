@@ -19,9 +19,9 @@ import {
   RedisRoomStore,
   type RedisRoomStoreOptions,
   type RemoteCommand,
-  RoomIndex,
   type SuspendedSession,
 } from 'ws-rooms';
+import { RoomIndex } from 'ws-rooms/internal';
 import type { Scheduler } from '../../libs/ws-rooms/src/util/scheduler';
 import { RedisKeys } from '../../libs/ws-rooms/src/store/redis/redis-keys';
 import {

@@ -6,8 +6,8 @@ import {
   RedisRoomStore,
   RedisRoomStoreErrorCode,
   type RemoteCommand,
-  RoomIndex,
 } from 'ws-rooms';
+import { RoomIndex } from 'ws-rooms/internal';
 import { encodeBroadcast, encodeCommand } from '../../libs/ws-rooms/src/store/redis/redis-wire';
 import { eventually } from '../support/protocol-client';
 import { CapturingLogger } from './support/capturing-logger';

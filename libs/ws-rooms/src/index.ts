@@ -54,14 +54,6 @@ export type { InboundValue, ServerEmitArgs } from './interfaces/ws-connection.in
 export type { EmitOptions, RequestOptions } from './interfaces/ws-connection.interface';
 export type { PresenceMember } from './store/presence-store.interface';
 export type { RecoveryOptions, PresenceOptions } from './options/ws-rooms-options.interface';
-export {
-  parseReply,
-  parseRequest,
-  requestPayload,
-  replyPayload,
-  errorReplyPayload,
-} from './protocol/reserved-messages';
-export type { RequestEnvelope, ReplyEnvelope, ReplyError } from './protocol/reserved-messages';
 export { All, NotMe, Broadcast } from './interfaces/targets';
 export type { Target } from './interfaces/targets';
 export { RoomsService } from './services/rooms.service';
@@ -86,7 +78,7 @@ export {
 } from './protocol/protocol.constants';
 export { writeHttpError } from './http/write-http-error';
 export { MemoryRoomStore } from './store/memory-room-store';
-export { RoomIndex } from './store/room-index';
+export type { RoomIndexView } from './store/room-index';
 export type {
   RoomStore,
   LocalNode,

@@ -19,3 +19,12 @@ export type { Connection } from './connection/connection';
 export { type Scheduler, systemScheduler } from './util/scheduler';
 export { RecoveryLog, newSessionToken } from './store/recovery-log';
 export { createStats } from './server/server-stats';
+export { RoomIndex } from './store/room-index';
+export {
+  parseReply,
+  parseRequest,
+  requestPayload,
+  replyPayload,
+  errorReplyPayload,
+} from './protocol/reserved-messages';
+export type { RequestEnvelope, ReplyEnvelope, ReplyError } from './protocol/reserved-messages';

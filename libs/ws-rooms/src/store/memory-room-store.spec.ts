@@ -3,7 +3,9 @@ import { RoomIndex } from './room-index';
 import type { LocalNode, OutboundBroadcast } from './room-store.interface';
 
 /** A node with a real index and a fixed set of live connections. */
-function createNode(connectionIds: string[]): LocalNode & { delivered: OutboundBroadcast[] } {
+function createNode(
+  connectionIds: string[],
+): LocalNode & { index: RoomIndex; delivered: OutboundBroadcast[] } {
   const delivered: OutboundBroadcast[] = [];
   return {
     index: new RoomIndex(),

@@ -1,11 +1,28 @@
 const EMPTY: ReadonlySet<string> = new Set<string>();
 
 /**
+ * What a store reads of a node's local membership ({@link LocalNode.index}): the read side of the
+ * dual index. The sets are live views: do not mutate them, and copy them before awaiting.
+ */
+export interface RoomIndexView {
+  /** The members of a room (live view: do not mutate). */
+  membersOf(room: string): ReadonlySet<string>;
+  /** The explicit rooms of a connection (live view: do not mutate). */
+  roomsOf(connectionId: string): ReadonlySet<string>;
+  /** True when the connection is an explicit member of the room. */
+  has(connectionId: string, room: string): boolean;
+  /** Every non-empty explicit room. */
+  rooms(): IterableIterator<string>;
+  /** The number of non-empty explicit rooms. */
+  readonly roomCount: number;
+}
+
+/**
  * The local dual index of room membership: room to members and member to rooms, as socket.io's
  * adapter keeps it. Empty rooms are deleted; leaving everything costs O(rooms of the connection).
  * A connection's own-id room is implicit and not stored here (one Set less per connection).
  */
-export class RoomIndex {
+export class RoomIndex implements RoomIndexView {
   private readonly membersByRoom = new Map<string, Set<string>>();
   private readonly roomsByMember = new Map<string, Set<string>>();
 

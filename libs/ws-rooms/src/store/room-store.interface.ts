@@ -3,7 +3,7 @@ import type { EmitValue } from '../protocol/message-codec';
 import type { PresenceStore } from './presence-store.interface';
 import type { RecoveryStore } from './recovery-store.interface';
 import type { OutboundBroadcast } from './outbound-broadcast';
-import type { RoomIndex } from './room-index';
+import type { RoomIndexView } from './room-index';
 
 export type { OutboundBroadcast } from './outbound-broadcast';
 
@@ -50,7 +50,7 @@ export interface ClusterQueryResult<T> {
 /** What a store may call back on the node it serves. */
 export interface LocalNode {
   /** The local membership index (read-only use). */
-  readonly index: RoomIndex;
+  readonly index: RoomIndexView;
   /** Ids of the connections of this node. */
   connectionIds(): IterableIterator<string>;
   /** True when the connection lives on this node. */
