@@ -125,7 +125,17 @@ describe('conformance: hand-made frames over raw TCP', () => {
 
   beforeAll(async () => {
     running = await startApp({
-      imports: [ConformanceModule.with({ endpoint: '/ws', maxMessageSize: MAX_MESSAGE_SIZE })],
+      imports: [
+        ConformanceModule.with({
+          endpoint: '/ws',
+          maxMessageSize: MAX_MESSAGE_SIZE,
+          // This suite makes about 48 upgrades from 127.0.0.1 to this one app, more than the default
+          // burst of 40: with the default per-address rate limit, whether the last ones got 101 or
+          // 429 depended on how long the flood tests took to refill the bucket. The limit is not
+          // what is tested here (connection-rate.e2e-spec.ts is), so it is off.
+          maxConnectionRatePerAddress: 0,
+        }),
+      ],
     });
     gateway = running.app.get(ConformanceGateway);
   });
@@ -402,16 +412,15 @@ describe('conformance: hand-made frames over raw TCP', () => {
     });
 
     it('an upgrade to another path gets 404 at once and the socket is closed (no hang)', async () => {
-      const startedAt = Date.now();
+      // rawHttp resolves when the server ends the connection, and fails if it has not within its
+      // bound: a socket left hanging fails here, whatever the load on the machine.
       const answer = await rawHttp(
         running.port,
         'GET /not-the-endpoint HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n' +
           'Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n' +
           'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
-        1000,
       );
       expect([answer.status, answer.body]).toEqual([404, 'Not Found']);
-      expect(Date.now() - startedAt).toBeLessThan(1000);
     });
   });
 
