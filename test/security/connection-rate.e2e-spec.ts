@@ -126,8 +126,13 @@ describe.each(PLATFORMS)('connection rate per address (%s)', (platform) => {
 
   it('counts each address on its own: another address still gets in', async () => {
     const app = await start({ maxConnectionRatePerAddress: 1, maxConnectionBurstPerAddress: 3 });
+    const startedAt = performance.now();
     const flooded = await burstOf(app.port, 10, '127.0.0.1');
-    expect(flooded.filter((answer) => answer.status === 429).length).toBeGreaterThanOrEqual(6);
+    const seconds = (performance.now() - startedAt) / 1000;
+    // The burst of 3 gets in, plus one a second of the test (a slow machine refills more).
+    expect(flooded.filter((answer) => answer.status === 429).length).toBeGreaterThanOrEqual(
+      10 - 3 - Math.ceil(seconds),
+    );
     const other = await burstOf(app.port, 3, '127.0.0.2');
     expect(other.map((answer) => answer.status)).toEqual([101, 101, 101]);
   });
@@ -143,14 +148,17 @@ describe.each(PLATFORMS)('connection rate per address (%s)', (platform) => {
         return { ok: true };
       },
     });
+    const startedAt = performance.now();
     const held = await ProtocolClient.connect(app.wsUrl('/ws'));
     try {
-      // Two tokens left: two upgrades reach the capacity check (503), the rest stop at the rate.
+      // Two tokens left: two upgrades reach the capacity check (503), the rest stop at the rate,
+      // but for one token a second of the test (a slow machine refills more).
       const answers = await burstOf(app.port, 10);
+      const seconds = (performance.now() - startedAt) / 1000;
       const statuses = answers.map((answer) => answer.status);
       const unavailable = statuses.filter((status) => status === 503).length;
       expect(unavailable).toBeGreaterThanOrEqual(2);
-      expect(unavailable).toBeLessThanOrEqual(3);
+      expect(unavailable).toBeLessThanOrEqual(2 + Math.ceil(seconds));
       expect(statuses.filter((status) => status === 429)).toHaveLength(10 - unavailable);
       expect(authenticated).toBe(1);
     } finally {
