@@ -35,6 +35,11 @@ export interface ConnectionHost {
   close(connection: AnyConnection, code: number, reason: string): void;
   cutSlowConsumer(connection: AnyConnection, why: string): void;
   scheduleFlush(connection: AnyConnection): void;
+  /**
+   * Bytes went to the socket (or to `ws`) outside the corked batch that `scheduleFlush` reports:
+   * the heartbeat watches the connection's send buffer until it drains.
+   */
+  wrote?(connection: AnyConnection): void;
   /** A data message arrived on the connection's socket. */
   received(connection: AnyConnection, data: Buffer, isBinary: boolean): void;
   /** A ping arrived; the endpoint counts it against the message rate and answers it. */

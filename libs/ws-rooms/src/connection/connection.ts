@@ -47,6 +47,8 @@ export class Connection<
   corkedBytes = 0;
   /** Heartbeat state, driven by the server's sweep. */
   awaitingPong = false;
+  /** The heartbeat's timing-wheel slot (-1: not in it); written by the heartbeat only. */
+  wheelSlot = -1;
   lastPingAt: number;
   /** When the kernel-side send buffer was first seen non-empty without draining since (0: never). */
   stalledSince = 0;
@@ -228,6 +230,7 @@ export class Connection<
       // A frame that fills a batch by itself has nothing to wait for.
       if (corked >= limits.writeBufferSize) {
         socket.write(frame);
+        this.host.wrote?.(this);
         return true;
       }
       socket.cork();
@@ -259,6 +262,7 @@ export class Connection<
     }
     if (ws.readyState === WebSocket.OPEN) {
       ws.send(frame.subarray(frameHeaderLength(frame)), { binary: (frame[0] & 0x0f) === 2 });
+      this.host.wrote?.(this);
     }
     return true;
   }

@@ -207,6 +207,7 @@ export class EndpointParts {
       },
     );
     this.heartbeat = new Heartbeat<Connection>(options, this.heartbeatActions(), scheduler);
+    this.connections.watcher = this.heartbeat;
     this.fragments = new FragmentWatch(options.fragmentTimeout, scheduler, {
       connections: () => this.connections.values(),
       close,
@@ -260,7 +261,6 @@ export class EndpointParts {
 
   private heartbeatActions(): HeartbeatActions<Connection> {
     return {
-      subjects: () => this.connections.values(),
       ping: (connection) => connection.ws.ping(),
       pongTimedOut: (connection) => {
         this.stats.pongTimeouts++;

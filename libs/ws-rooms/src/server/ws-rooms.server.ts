@@ -182,6 +182,12 @@ export class WsRoomsServer implements ConnectionHost, PublicWsRoomsServer {
   /** Flushes the connection's queued frames at the end of this event-loop turn. */
   scheduleFlush(connection: Connection): void {
     this.delivery.scheduleFlush(connection);
+    this.parts.heartbeat.wrote(connection);
+  }
+
+  /** Bytes went out outside a corked batch: the heartbeat watches for a write stall. */
+  wrote(connection: Connection): void {
+    this.parts.heartbeat.wrote(connection);
   }
 
   /** A broadcast operator with no target yet; `senderId` makes `NotMe` meaningful. */
@@ -265,6 +271,8 @@ export class WsRoomsServer implements ConnectionHost, PublicWsRoomsServer {
 
   pinged(connection: Connection, data: Buffer): void {
     this.inbound.pinged(connection, data);
+    // The pong it answers with is a write too.
+    this.parts.heartbeat.wrote(connection);
   }
 
   ponged(connection: Connection): void {

@@ -1,9 +1,17 @@
 import type { Connection } from '../../connection/connection';
 import type { WsRoomsStats } from '../server-stats';
 
+/** Told when a connection joins or leaves the registry (the heartbeat). */
+export interface RegistryWatcher {
+  add(connection: Connection): void;
+  remove(connection: Connection): void;
+}
+
 /** The live connections of this node, by id. */
 export class ConnectionRegistry {
   private readonly byId = new Map<string, Connection>();
+  /** Set once by the endpoint, after the heartbeat exists. */
+  watcher: RegistryWatcher | undefined = undefined;
 
   constructor(private readonly stats: WsRoomsStats) {}
 
@@ -30,12 +38,14 @@ export class ConnectionRegistry {
 
   add(connection: Connection): void {
     this.byId.set(connection.id, connection);
+    this.watcher?.add(connection);
     this.stats.connections = this.byId.size;
     this.stats.connectionsOpened++;
   }
 
   delete(connection: Connection): void {
     this.byId.delete(connection.id);
+    this.watcher?.remove(connection);
     this.stats.connections = this.byId.size;
   }
 }

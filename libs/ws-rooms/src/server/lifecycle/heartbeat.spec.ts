@@ -52,19 +52,28 @@ interface FakeSubject extends HeartbeatSubject {
   readonly name: string;
   readonly socket: { writableLength: number };
   corkedBytes: number;
+  readonly ws: { bufferedAmount: number };
 }
 
 /** Records what the heartbeat did, with the clock reading at the time. */
 class RecordingActions implements HeartbeatActions<FakeSubject> {
   readonly live = new Set<FakeSubject>();
+  /** The heartbeat the live set is mirrored into, as the connection registry does. */
+  heartbeat: Heartbeat<FakeSubject> | undefined;
   readonly pings: { name: string; at: number }[] = [];
   readonly pongTimeouts: { name: string; at: number }[] = [];
   readonly writeTimeouts: { name: string; at: number }[] = [];
 
   constructor(private readonly clock: Scheduler) {}
 
-  subjects(): Iterable<FakeSubject> {
-    return this.live;
+  add(subject: FakeSubject): void {
+    this.live.add(subject);
+    this.heartbeat?.add(subject);
+  }
+
+  delete(subject: FakeSubject): void {
+    this.live.delete(subject);
+    this.heartbeat?.remove(subject);
   }
 
   ping(subject: FakeSubject): void {
@@ -73,12 +82,12 @@ class RecordingActions implements HeartbeatActions<FakeSubject> {
 
   pongTimedOut(subject: FakeSubject): void {
     this.pongTimeouts.push({ name: subject.name, at: this.clock.now() });
-    this.live.delete(subject);
+    this.delete(subject);
   }
 
   writeTimedOut(subject: FakeSubject): void {
     this.writeTimeouts.push({ name: subject.name, at: this.clock.now() });
-    this.live.delete(subject);
+    this.delete(subject);
   }
 }
 
@@ -90,6 +99,8 @@ function subjectAt(name: string, now: number): FakeSubject {
     stalledSince: 0,
     socket: { writableLength: 0 },
     corkedBytes: 0,
+    ws: { bufferedAmount: 0 },
+    wheelSlot: -1,
   };
 }
 
@@ -99,13 +110,20 @@ describe('Heartbeat', () => {
 
   function startHeartbeat(timings: HeartbeatTimings): Heartbeat<FakeSubject> {
     const heartbeat = new Heartbeat(timings, actions, clock);
+    actions.heartbeat = heartbeat;
     heartbeat.start();
     return heartbeat;
   }
 
+  /** The socket holds `bytes` after a write (0: drained), as the server reports writes. */
+  function write(subject: FakeSubject, bytes: number): void {
+    subject.socket.writableLength = bytes;
+    if (bytes > 0) actions.heartbeat?.wrote(subject);
+  }
+
   function connect(name: string): FakeSubject {
     const subject = subjectAt(name, clock.now());
-    actions.live.add(subject);
+    actions.add(subject);
     return subject;
   }
 
@@ -263,7 +281,7 @@ describe('Heartbeat', () => {
       startHeartbeat(timings);
       const start = clock.now();
       const subject = connect('a');
-      subject.socket.writableLength = 1000;
+      write(subject, 1000);
       clock.advance(400);
       expect(actions.writeTimeouts).toEqual([]);
       clock.advance(tick);
@@ -274,7 +292,7 @@ describe('Heartbeat', () => {
       startHeartbeat(timings);
       const subject = connect('a');
       clock.advance(tick * 3);
-      subject.socket.writableLength = 1;
+      write(subject, 1);
       clock.advance(tick);
       const firstSeen = clock.now();
       expect(subject.stalledSince).toBe(firstSeen);
@@ -289,12 +307,12 @@ describe('Heartbeat', () => {
     it('restarts the stall clock when the buffer drains', () => {
       startHeartbeat(timings);
       const subject = connect('a');
-      subject.socket.writableLength = 1000;
+      write(subject, 1000);
       clock.advance(300);
-      subject.socket.writableLength = 0;
+      write(subject, 0);
       clock.advance(tick);
       expect(subject.stalledSince).toBe(0);
-      subject.socket.writableLength = 1000;
+      write(subject, 1000);
       clock.advance(tick);
       const restarted = clock.now();
       clock.advance(400 - tick);
@@ -308,7 +326,7 @@ describe('Heartbeat', () => {
       startHeartbeat(timings);
       const subject = connect('a');
       for (let i = 0; i < 40; i++) {
-        subject.socket.writableLength = i % 2 === 0 ? 5000 : 0;
+        write(subject, i % 2 === 0 ? 5000 : 0);
         clock.advance(tick);
       }
       expect(actions.writeTimeouts).toEqual([]);
@@ -318,11 +336,11 @@ describe('Heartbeat', () => {
       startHeartbeat(timings);
       const subject = connect('a');
       // A timer that broadcasts just before every sweep: the bytes of its turn are still corked.
-      subject.socket.writableLength = 1000;
+      write(subject, 1000);
       subject.corkedBytes = 1000;
       clock.advance(1000);
       expect(actions.writeTimeouts).toEqual([]);
-      subject.socket.writableLength = 1001;
+      write(subject, 1001);
       clock.advance(1000);
       expect(actions.writeTimeouts.map((entry) => entry.name)).toEqual(['a']);
     });
@@ -331,10 +349,169 @@ describe('Heartbeat', () => {
       startHeartbeat(timings);
       const stalled = connect('stalled');
       const healthy = connect('healthy');
-      stalled.socket.writableLength = 10;
+      write(stalled, 10);
       clock.advance(1000);
       expect(actions.writeTimeouts.map((entry) => entry.name)).toEqual(['stalled']);
       expect(actions.live.has(healthy)).toBe(true);
     });
   });
+
+  describe('the timing wheel', () => {
+    const timings = { pingPeriod: 800, pongTimeout: 1000, writeTimeout: 15_000 };
+
+    /** A subject that counts how often a sweep reads its heartbeat state. */
+    function countingSubject(name: string): { subject: FakeSubject; reads: () => number } {
+      const subject = subjectAt(name, clock.now());
+      let reads = 0;
+      let lastPingAt = subject.lastPingAt;
+      Object.defineProperty(subject, 'lastPingAt', {
+        get: () => {
+          reads++;
+          return lastPingAt;
+        },
+        set: (value: number) => void (lastPingAt = value),
+      });
+      actions.add(subject);
+      return { subject, reads: () => reads };
+    }
+
+    it('touches only the connections due in a tick', () => {
+      startHeartbeat(timings);
+      const early = countingSubject('early');
+      clock.advance(400);
+      const late = countingSubject('late');
+      const lateReadsBefore = late.reads();
+      // 'early' is due at +800: that tick reads it, and 'late' (due at +1200) not at all.
+      clock.advance(400);
+      expect(actions.pings.map((ping) => ping.name)).toEqual(['early']);
+      expect(early.reads()).toBeGreaterThan(0);
+      expect(late.reads()).toBe(lateReadsBefore);
+      // Ticks with nothing due read nothing.
+      const earlyReads = early.reads();
+      clock.advance(300);
+      expect(early.reads()).toBe(earlyReads);
+      expect(late.reads()).toBe(lateReadsBefore);
+    });
+
+    it('pings at the first tick after a pong that came later than pingPeriod', () => {
+      startHeartbeat({ pingPeriod: 800, pongTimeout: 2000, writeTimeout: 15_000 });
+      const start = clock.now();
+      const subject = connect('a');
+      clock.advance(800);
+      // No pong by the next ping's time (+1600): no second ping while the first is unanswered.
+      clock.advance(900);
+      expect(actions.pings).toHaveLength(1);
+      subject.awaitingPong = false;
+      clock.advance(100);
+      expect(actions.pings).toEqual([
+        { name: 'a', at: start + 800 },
+        { name: 'a', at: start + 1800 },
+      ]);
+      expect(actions.pongTimeouts).toEqual([]);
+    });
+
+    it('moves a connection to its next ping lazily: a pong changes nothing but the flag', () => {
+      const heartbeat = startHeartbeat(timings);
+      const start = clock.now();
+      const subject = connect('a');
+      clock.advance(800);
+      const slot = subject.wheelSlot;
+      subject.awaitingPong = false;
+      expect(subject.wheelSlot).toBe(slot);
+      clock.advance(800);
+      expect(actions.pings.map((ping) => ping.at - start)).toEqual([800, 1600]);
+      expect(heartbeat.size).toBe(1);
+    });
+
+    it('forgets a closed connection at once: no ping and no timeout for it', () => {
+      const heartbeat = startHeartbeat(timings);
+      const kept = connect('kept');
+      const closed = connect('closed');
+      write(closed, 100);
+      actions.delete(closed);
+      expect(heartbeat.size).toBe(1);
+      expect(closed.wheelSlot).toBe(-1);
+      clock.advance(800);
+      expect(actions.pings.map((ping) => ping.name)).toEqual(['kept']);
+      kept.awaitingPong = false;
+      clock.advance(20_000);
+      expect(actions.pongTimeouts.map((entry) => entry.name)).toEqual(['kept']);
+      expect(actions.writeTimeouts).toEqual([]);
+      // A write reported after the close (a close frame) does not bring it back.
+      heartbeat.wrote(closed);
+      expect(heartbeat.size).toBe(0);
+    });
+
+    it('keeps the schedule of many connections over many periods, each pinged once a period', () => {
+      const heartbeat = startHeartbeat(timings);
+      const start = clock.now();
+      const subjects = Array.from({ length: 30 }, (_, i) => {
+        clock.advance(i % 3 === 0 ? 100 : 0);
+        return connect(`s${i}`);
+      });
+      for (let step = 0; step < 200; step++) {
+        clock.advance(100);
+        for (const subject of subjects) subject.awaitingPong = false;
+      }
+      expect(actions.pongTimeouts).toEqual([]);
+      for (const subject of subjects) {
+        const times = actions.pings.filter((ping) => ping.name === subject.name).map((p) => p.at);
+        for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBe(800);
+        expect(times.length).toBeGreaterThanOrEqual(Math.floor((clock.now() - start) / 800) - 2);
+      }
+      expect(heartbeat.size).toBe(30);
+    });
+  });
+
+  describe('write watch', () => {
+    const timings = { pingPeriod: 800, pongTimeout: 1000, writeTimeout: 400 };
+
+    it('watches a connection whose ping could not be written at once', () => {
+      const heartbeat = new Heartbeat(timings, new PingStallActions(actions), clock);
+      actions.heartbeat = heartbeat;
+      heartbeat.start();
+      const subject = connect('a');
+      clock.advance(800);
+      expect(subject.socket.writableLength).toBe(14);
+      // No other write: the ping alone makes the heartbeat watch the buffer. Cut at 400 ms or
+      // one tick later (the tick is 50 ms), before the pong timeout at 1000 ms.
+      clock.advance(450);
+      expect(actions.writeTimeouts.map((entry) => entry.name)).toEqual(['a']);
+      expect(actions.pongTimeouts).toEqual([]);
+    });
+
+    it('stops watching a connection once its buffer is seen drained', () => {
+      const heartbeat = startHeartbeat(timings);
+      const subject = connect('a');
+      write(subject, 10);
+      clock.advance(50);
+      expect(subject.stalledSince).not.toBe(0);
+      write(subject, 0);
+      clock.advance(50);
+      expect(subject.stalledSince).toBe(0);
+      // Bytes that appear without a reported write are not looked at (every write is reported).
+      subject.socket.writableLength = 10;
+      clock.advance(500);
+      expect(subject.stalledSince).toBe(0);
+      expect(heartbeat.size).toBe(1);
+    });
+  });
 });
+
+/** Actions whose ping leaves its 14 bytes in the socket, as to a peer that stopped reading. */
+class PingStallActions implements HeartbeatActions<FakeSubject> {
+  constructor(private readonly inner: RecordingActions) {}
+
+  ping(subject: FakeSubject): void {
+    subject.socket.writableLength += 14;
+    this.inner.ping(subject);
+  }
+
+  pongTimedOut(subject: FakeSubject): void {
+    this.inner.pongTimedOut(subject);
+  }
+
+  writeTimedOut(subject: FakeSubject): void {
+    this.inner.writeTimedOut(subject);
+  }
+}
