@@ -9,7 +9,8 @@ import { DEFAULT_PREFIX } from '../protocol/protocol.constants';
 import { WriteBatcher } from '../server/outbound/write-batcher';
 import { RoomIndex } from '../store/room-index';
 import { Connection } from './connection';
-import type { ConnectionHost, ConnectionLimits } from './connection-host.interface';
+import type { ConnectionLimits } from './connection-host.interface';
+import type { ConnectionHost } from './connection';
 
 /** Resolves after the `setImmediate` callbacks queued so far (the write batcher's) have run. */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -17,8 +17,12 @@ import type {
   RequestOptions,
   UpgradeRequestInfo,
 } from '../interfaces/ws-connection.interface';
-import type { ConnectionHost } from './connection-host.interface';
+import type { ConnectionHostOf } from './connection-host.interface';
 import type { InboundBudget, OutgoingRequests, RecoveryState } from './connection-state';
+
+/** The endpoint that owns connections, as a connection sees it (see {@link ConnectionHostOf}). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a host serves connections of any data type
+export type ConnectionHost = ConnectionHostOf<Connection<any, any>>;
 
 /** A per-connection native message listener: the bytes and whether the frame was binary. */
 export type NativeListener = (data: Buffer, isBinary: boolean) => void;

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { WebSocketServer } from 'ws';
 import type { Connection } from '../connection/connection';
-import type { ConnectionHost, ConnectionLimits } from '../connection/connection-host.interface';
+import type { ConnectionLimits } from '../connection/connection-host.interface';
+import type { ConnectionHost } from '../connection/connection';
 import { createWebSocketServer } from '../connection/websocket-server';
 import type { BroadcastOperator } from '../interfaces/broadcast-operator.interface';
 import type { ResolvedWsRoomsOptions } from '../options/ws-rooms-options.interface';

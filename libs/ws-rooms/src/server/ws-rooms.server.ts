@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { CanActivate } from '@nestjs/common';
 import type { Connection } from '../connection/connection';
-import type { ConnectionHost, ConnectionLimits } from '../connection/connection-host.interface';
+import type { ConnectionLimits } from '../connection/connection-host.interface';
+import type { ConnectionHost } from '../connection/connection';
 import { CloseCode } from '../errors/close-codes';
 import type {
   BroadcastOperator,

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '@nestjs/common';
 import type WebSocket from 'ws';
 import { Connection } from '../../connection/connection';
-import type { ConnectionHost } from '../../connection/connection-host.interface';
+import type { ConnectionHost } from '../../connection/connection';
 import { bindSocket } from '../../connection/socket-binding';
 import { CloseCode } from '../../errors/close-codes';
 import type { ResolvedWsRoomsOptions } from '../../options/ws-rooms-options.interface';
