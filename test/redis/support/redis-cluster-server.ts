@@ -1,8 +1,8 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, redisServerPath } from './redis-server';
+import { freePort, killRedisChild, launchRedisServer, redisServerPath } from './redis-server';
 
 /** Where to find `redis-cli`: `$REDIS_CLI`, else Debian's path (package redis-tools). */
 export function redisCliPath(): string {
@@ -80,7 +80,7 @@ export async function startRedisCluster(timeoutMs = 30_000): Promise<RedisCluste
     );
     await waitClusterOk(ports, run, deadline);
   } catch (error) {
-    await Promise.all(children.map((child) => (child ? killChild(child) : undefined)));
+    await Promise.all(children.map((child) => (child ? killRedisChild(child) : undefined)));
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
@@ -111,11 +111,11 @@ export async function startRedisCluster(timeoutMs = 30_000): Promise<RedisCluste
     },
     kill: async (index) => {
       const child = children[index];
-      if (child) await killChild(child);
+      if (child) await killRedisChild(child);
     },
     restart: async (index) => {
       const child = children[index];
-      if (child) await killChild(child);
+      if (child) await killRedisChild(child);
       const until = Date.now() + timeoutMs;
       children[index] = await launch(binary, dir, ports[index], remaining(until));
       await waitClusterOk(
@@ -126,7 +126,7 @@ export async function startRedisCluster(timeoutMs = 30_000): Promise<RedisCluste
       );
     },
     stop: async () => {
-      await Promise.all(children.map((child) => (child ? killChild(child) : undefined)));
+      await Promise.all(children.map((child) => (child ? killRedisChild(child) : undefined)));
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -174,60 +174,23 @@ async function launchWithFreePort(
   throw lastError ?? new Error('no free port pair for a cluster node');
 }
 
+/** One cluster-enabled node, its config file in `dir` (a restart on the same port keeps its slots). */
 function launch(
   binary: string,
   dir: string,
   port: number,
   timeoutMs: number,
 ): Promise<ChildProcess> {
-  const child = spawn(
-    binary,
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--cluster-enabled',
-      'yes',
-      '--cluster-config-file',
-      join(dir, `nodes-${port}.conf`),
-      '--cluster-node-timeout',
-      '2000',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--loglevel',
-      'notice',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(
-        new Error(`cluster node on port ${port} not ready within ${timeoutMs} ms:\n${output}`),
-      );
-    }, timeoutMs);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        child.stdout!.off('data', onData);
-        child.stdout!.resume();
-        resolve(child);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`cluster node on port ${port} exited (${code ?? signal}):\n${output}`));
-    });
-  });
+  return launchRedisServer(binary, port, timeoutMs, [
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    join(dir, `nodes-${port}.conf`),
+    '--cluster-node-timeout',
+    '2000',
+    '--dir',
+    dir,
+  ]);
 }
 
 function runCli(cli: string, args: string[], timeoutMs: number): Promise<string> {
@@ -237,14 +200,5 @@ function runCli(cli: string, args: string[], timeoutMs: number): Promise<string>
         reject(new Error(`redis-cli ${args.join(' ')} failed: ${error.message}\n${stderr}`));
       else resolve(stdout);
     });
-  });
-}
-
-function killChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGCONT');
-    child.kill('SIGKILL');
   });
 }

@@ -37,19 +37,19 @@ export async function startRedisServer(timeoutMs = 10_000): Promise<RedisServer>
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     try {
-      let child = await launch(binary, port, timeoutMs);
+      let child = await launchRedisServer(binary, port, timeoutMs);
       return {
         port,
         url: `redis://127.0.0.1:${port}`,
         get pid() {
           return child.exitCode === null && child.signalCode === null ? child.pid : undefined;
         },
-        kill: () => killChild(child),
+        kill: () => killRedisChild(child),
         freeze: () => void child.kill('SIGSTOP'),
         thaw: () => void child.kill('SIGCONT'),
         restart: async () => {
-          await killChild(child);
-          child = await launch(binary, port, timeoutMs);
+          await killRedisChild(child);
+          child = await launchRedisServer(binary, port, timeoutMs);
         },
       };
     } catch (error) {
@@ -72,7 +72,16 @@ export function freePort(): Promise<number> {
   });
 }
 
-function launch(binary: string, port: number, timeoutMs: number): Promise<ChildProcess> {
+/**
+ * Starts `redis-server` on 127.0.0.1:`port` without persistence, with `extraArgs` (e.g. cluster
+ * mode), and resolves once it accepts connections (bounded by `timeoutMs`).
+ */
+export function launchRedisServer(
+  binary: string,
+  port: number,
+  timeoutMs: number,
+  extraArgs: readonly string[] = [],
+): Promise<ChildProcess> {
   const child = spawn(
     binary,
     [
@@ -80,6 +89,7 @@ function launch(binary: string, port: number, timeoutMs: number): Promise<ChildP
       String(port),
       '--bind',
       '127.0.0.1',
+      ...extraArgs,
       '--save',
       '',
       '--appendonly',
@@ -119,7 +129,8 @@ function launch(binary: string, port: number, timeoutMs: number): Promise<ChildP
   });
 }
 
-function killChild(child: ChildProcess): Promise<void> {
+/** Kills a redis-server child (a frozen one too) and resolves once it has exited. */
+export function killRedisChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
