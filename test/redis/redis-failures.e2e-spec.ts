@@ -7,21 +7,10 @@ import { eventuallyAsync, semanticsModule, TestCluster } from '../shared/room-se
 import { CapturingLogger } from './support/capturing-logger';
 import { type ChildNode, startChildNode } from './support/child-node';
 import { freePort, type RedisServer, startRedisServer } from './support/redis-server';
+import { expectNoEscapedErrors } from './support/no-escaped-errors';
 
 /** Errors that escaped to the process while these tests ran: there must be none. */
-const escaped: unknown[] = [];
-const onEscaped = (error: unknown) => escaped.push(error);
-
-beforeAll(() => {
-  process.on('unhandledRejection', onEscaped);
-  process.on('uncaughtException', onEscaped);
-});
-
-afterAll(() => {
-  process.off('unhandledRejection', onEscaped);
-  process.off('uncaughtException', onEscaped);
-  expect(escaped).toEqual([]);
-});
+expectNoEscapedErrors();
 
 describe('Redis store: Redis unreachable at start-up', () => {
   it('fails the application bootstrap fast, with WS_ROOMS_REDIS_UNAVAILABLE', async () => {

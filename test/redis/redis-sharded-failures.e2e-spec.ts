@@ -5,21 +5,10 @@ import { eventually, ProtocolClient } from '../support/protocol-client';
 import { eventuallyAsync, TestCluster } from '../shared/room-semantics.suite';
 import { type ChildNode, startChildNode } from './support/child-node';
 import { type RedisClusterServer, startRedisCluster } from './support/redis-cluster-server';
+import { expectNoEscapedErrors } from './support/no-escaped-errors';
 
 /** Errors that escaped to the process while these tests ran: there must be none. */
-const escaped: unknown[] = [];
-const onEscaped = (error: unknown) => escaped.push(error);
-
-beforeAll(() => {
-  process.on('unhandledRejection', onEscaped);
-  process.on('uncaughtException', onEscaped);
-});
-
-afterAll(() => {
-  process.off('unhandledRejection', onEscaped);
-  process.off('uncaughtException', onEscaped);
-  expect(escaped).toEqual([]);
-});
+expectNoEscapedErrors();
 
 describe('Redis Cluster: a shard master killed, then restarted', () => {
   const keys = new RedisKeys('shard-outage', true);
